@@ -1,0 +1,170 @@
+"""The Faust app: topics, tables and agents. Glue only; text logic is in pipeline/.
+
+    articles.raw --clean (N partitions)--> <app>-cleaned (1 partition)
+        --dedup sequencer (tables: urls, hashes)--> articles.duplicates | <app>-unique (N)
+        --enrich (N partitions)--> articles.enriched
+    and every stage may send to articles.deadletter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
+
+from worker import codecs, metrics
+from worker.pipeline.dedup import DedupIndex
+from worker.pipeline.flow import clean_stage, dedup_stage, enrich_stage, route_of
+from worker.pipeline.records import (
+    DeadLetter,
+    DuplicateNotice,
+    EnrichedArticle,
+    Origin,
+    UniqueArticle,
+)
+from worker.pipeline.records import CleanArticle as CleanRecord
+from worker.schemas import validator
+from worker.settings import Settings
+from worker.topics import deadletter_limit, internal_topic_config
+
+log = logging.getLogger("newswire")
+
+
+@dataclass
+class Newswire:
+    """The app and its handles, for the CLI and tests."""
+
+    app: faust.App
+    settings: Settings
+    topics: dict[str, faust.TopicT]
+    tables: dict[str, faust.Table]
+
+
+def _key_bytes(key: str | bytes | None) -> bytes | None:
+    return key.encode("utf-8") if isinstance(key, str) else key
+
+
+def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
+    codecs.register()
+    limit = deadletter_limit(settings.max_message_bytes)
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker_url,
+        store=settings.store,
+        datadir=settings.datadir,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=settings.replication,
+        key_serializer="raw",
+        value_serializer=codecs.CODEC_NAME,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        producer_max_request_size=limit,
+        consumer_max_fetch_size=limit,
+        # Our internal topics carry whole articles; Faust's defaults assume small events.
+        stream_buffer_maxsize=512,
+    )
+    internal_config = internal_topic_config(settings.max_message_bytes)
+
+    raw = app.topic(
+        settings.topic_raw, key_type=bytes, value_type=bytes,
+        key_serializer="raw", value_serializer="raw",
+    )
+    cleaned = app.topic(
+        settings.topic_cleaned, partitions=1, internal=True, config=internal_config
+    )
+    unique = app.topic(
+        settings.topic_unique, partitions=settings.partitions, internal=True,
+        config=internal_config,
+    )
+    enriched = app.topic(settings.topic_enriched)
+    duplicates = app.topic(settings.topic_duplicates)
+    deadletter = app.topic(settings.topic_deadletter)
+
+    # The sequencer's state: exact under concurrency because one partition (one
+    # consumer) owns it; durable because every write is changelogged.
+    table_schema = faust.Schema(
+        key_serializer=codecs.CODEC_NAME, value_serializer=codecs.CODEC_NAME
+    )
+    urls_table = app.Table("dedup-urls", partitions=1, schema=table_schema)
+    hashes_table = app.Table("dedup-hashes", partitions=1, schema=table_schema)
+    index = DedupIndex(urls_table, hashes_table)
+    validate_raw = validator("raw")
+    config = settings.pipeline_config()
+    topic_by_route: dict[str, faust.TopicT] = {
+        "cleaned": cleaned, "unique": unique, "enriched": enriched,
+        "duplicates": duplicates, "deadletter": deadletter,
+    }
+
+    async def publish(route: str, key: str | bytes | None, value: dict[str, Any]) -> None:
+        topic = topic_by_route[route]
+        await topic.send(key=_key_bytes(key), value=value)
+        metrics.RECORDS_PUBLISHED.labels(topic=topic.get_topic_name()).inc()
+
+    async def publish_dead_letter(letter: DeadLetter) -> None:
+        metrics.DEAD_LETTERS.labels(reason=letter.reason, stage=letter.stage).inc()
+        log.warning(
+            "dead letter", extra={"reason": letter.reason, "stage": letter.stage,
+                                  "error": letter.error[:500], "offset": letter.origin.offset},
+        )
+        await publish("deadletter", letter.origin.key, letter.to_dict())
+
+    @app.agent(raw, name="clean")
+    async def clean_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            message = event.message
+            metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
+            origin = Origin(message.topic, message.partition, message.offset, message.key)
+            value = message.value if isinstance(message.value, bytes) else b""
+            started = time.perf_counter()
+            result = clean_stage(value, origin, validate_raw, config)
+            metrics.STAGE_SECONDS.labels(stage="clean").observe(time.perf_counter() - started)
+            if isinstance(result, DeadLetter):
+                await publish_dead_letter(result)
+            else:
+                await publish("cleaned", result.article_id, result.to_dict())
+            yield None
+
+    @app.agent(cleaned, name="dedup", concurrency=1)
+    async def dedup_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for value in stream:
+            started = time.perf_counter()
+            decision = dedup_stage(CleanRecord.from_dict(value), index)
+            metrics.STAGE_SECONDS.labels(stage="dedup").observe(time.perf_counter() - started)
+            if isinstance(decision, DuplicateNotice):
+                metrics.DUPLICATES.labels(method=decision.method).inc()
+                await publish("duplicates", decision.article_id, decision.to_dict())
+            else:
+                if decision.revision > 1:
+                    metrics.REVISIONS.inc()
+                await publish("unique", decision.article.article_id, decision.to_dict())
+            yield None
+
+    @app.agent(unique, name="enrich")
+    async def enrich_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        async for value in stream:
+            started = time.perf_counter()
+            result = enrich_stage(UniqueArticle.from_dict(value), config)
+            metrics.STAGE_SECONDS.labels(stage="enrich").observe(time.perf_counter() - started)
+            if isinstance(result, EnrichedArticle):
+                await publish(route_of(result), result.article_id, result.to_dict())
+            else:
+                await publish_dead_letter(result)
+            yield None
+
+    if prometheus:
+        # A distinct prefix keeps Faust's own series apart from newswire_*.
+        setup_prometheus_sensors(app, pattern="/metrics", name_prefix="faust")
+
+    return Newswire(
+        app=app,
+        settings=settings,
+        topics={"raw": raw, "cleaned": cleaned, "unique": unique, "enriched": enriched,
+                "duplicates": duplicates, "deadletter": deadletter},
+        tables={"urls": urls_table, "hashes": hashes_table},
+    )

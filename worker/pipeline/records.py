@@ -1,0 +1,221 @@
+"""Typed records that flow between pipeline stages.
+
+They mirror the JSON Schemas in ``schemas/``: every record that leaves the
+worker is ``to_dict()`` of one of these, and the schema tests hold the two
+together. Records are plain dataclasses so stages stay pure functions over
+plain values, easy to call from tests, benchmarks and the offline CLI.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+# Bump a record's version whenever its schema changes incompatibly; consumers
+# branch on it. The numbers match the "const" in the schema files.
+RAW_SCHEMA_VERSION = 1
+CLEAN_SCHEMA_VERSION = 1
+ENRICHED_SCHEMA_VERSION = 1
+DUPLICATE_SCHEMA_VERSION = 1
+DEADLETTER_SCHEMA_VERSION = 1
+
+Stage = Literal["parse", "clean", "dedup", "enrich"]
+DuplicateMethod = Literal["url", "exact", "near"]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an input came from: a Kafka position, or a file for offline runs."""
+
+    topic: str | None = None
+    partition: int | None = None
+    offset: int | None = None
+    key: bytes | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
+
+
+@dataclass(frozen=True, slots=True)
+class RawArticle:
+    """A crawler's article as accepted by ``parse``; unknown fields land in ``extra``."""
+
+    url: str | None
+    html: str | None = None
+    text: str | None = None
+    title: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    fetched_at: str | None = None
+    language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An input a stage refused, with a stable machine-readable reason code."""
+
+    reason: str
+    stage: Stage
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprints:
+    """What the dedup sequencer needs, computed upstream in the parallel stage."""
+
+    content_hash: str
+    body_words: int
+
+
+@dataclass(frozen=True, slots=True)
+class CleanArticle:
+    article_id: str
+    url: str | None
+    canonical_url: str | None
+    source: str | None
+    title: str | None
+    body: str
+    authors: list[str]
+    published_at: str | None
+    fetched_at: str | None
+    language_hint: str | None
+    tags: list[str]
+    clean: dict[str, Any]
+    fingerprints: Fingerprints
+    origin: Origin = field(default_factory=Origin)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": CLEAN_SCHEMA_VERSION,
+            "article_id": self.article_id,
+            "url": self.url,
+            "canonical_url": self.canonical_url,
+            "source": self.source,
+            "title": self.title,
+            "body": self.body,
+            "authors": list(self.authors),
+            "published_at": self.published_at,
+            "fetched_at": self.fetched_at,
+            "language_hint": self.language_hint,
+            "tags": list(self.tags),
+            "clean": dict(self.clean),
+            "fingerprints": asdict(self.fingerprints),
+            "origin": self.origin.to_dict(),
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CleanArticle:
+        origin = d.get("origin") or {}
+        return cls(
+            article_id=d["article_id"],
+            url=d.get("url"),
+            canonical_url=d.get("canonical_url"),
+            source=d.get("source"),
+            title=d.get("title"),
+            body=d["body"],
+            authors=list(d.get("authors") or []),
+            published_at=d.get("published_at"),
+            fetched_at=d.get("fetched_at"),
+            language_hint=d.get("language_hint"),
+            tags=list(d.get("tags") or []),
+            clean=dict(d.get("clean") or {}),
+            fingerprints=Fingerprints(**d["fingerprints"]),
+            origin=Origin(origin.get("topic"), origin.get("partition"), origin.get("offset")),
+            extra=dict(d.get("extra") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UniqueArticle:
+    """A CleanArticle the sequencer let through: first sight of it, or a revision."""
+
+    article: CleanArticle
+    revision: int
+    supersedes: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.article.to_dict()
+        d["revision"] = self.revision
+        d["supersedes"] = self.supersedes
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> UniqueArticle:
+        return cls(CleanArticle.from_dict(d), int(d["revision"]), d.get("supersedes"))
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateNotice:
+    article_id: str
+    url: str | None
+    duplicate_of: str
+    method: DuplicateMethod
+    similarity: float
+    origin: Origin = field(default_factory=Origin)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": DUPLICATE_SCHEMA_VERSION,
+            "article_id": self.article_id,
+            "url": self.url,
+            "duplicate_of": self.duplicate_of,
+            "method": self.method,
+            "similarity": self.similarity,
+            "origin": self.origin.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    language: str | None
+    language_confidence: float
+    word_count: int
+    sentence_count: int
+    reading_time_minutes: float
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichedArticle:
+    unique: UniqueArticle
+    enrichment: Enrichment
+
+    @property
+    def article_id(self) -> str:
+        return self.unique.article.article_id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.unique.to_dict()
+        del d["language_hint"]
+        d["schema_version"] = ENRICHED_SCHEMA_VERSION
+        d.update(asdict(self.enrichment))
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    reason: str
+    stage: Stage
+    error: str
+    original: bytes
+    origin: Origin = field(default_factory=Origin)
+
+    @classmethod
+    def from_rejection(cls, rejection: Rejection, original: bytes, origin: Origin) -> DeadLetter:
+        return cls(rejection.reason, rejection.stage, rejection.error, original, origin)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": DEADLETTER_SCHEMA_VERSION,
+            "reason": self.reason,
+            "stage": self.stage,
+            "error": self.error,
+            "original": base64.b64encode(self.original).decode("ascii"),
+            "source_topic": self.origin.topic,
+            "partition": self.origin.partition,
+            "offset": self.origin.offset,
+        }

@@ -1,0 +1,58 @@
+"""Text normalisation shared by the cleaning, dedup and enrichment stages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Zero-width and soft-hyphen characters survive copy/paste from pages but are
+# invisible; they would make identical bodies hash differently.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = re.compile(r"[^\S\n]+")
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+_TERMINATED = re.compile(r"[.!?…]+[\"'”’)\]]*$")
+
+
+def normalise_line(line: str) -> str:
+    """NFC, no invisible characters, single spaces, no leading/trailing space."""
+    line = unicodedata.normalize("NFC", line).translate(_INVISIBLE)
+    return _SPACES.sub(" ", line).strip()
+
+
+def paragraphs_to_body(paragraphs: list[str]) -> str:
+    """The body format of every record: paragraphs separated by one blank line."""
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def count_sentences(text: str) -> int:
+    count = 0
+    for para in text.split("\n\n"):
+        para = para.strip()
+        if not para:
+            continue
+        # A paragraph without final punctuation (a heading, a list item) still
+        # reads as one sentence.
+        count += len(_SENTENCE_END.findall(para)) + (0 if _TERMINATED.search(para) else 1)
+    return count
+
+
+def lead(text: str, budget: int) -> str:
+    """The first sentences of ``text`` that fit in ``budget`` characters (at least one)."""
+    flat = " ".join(text.split())
+    if len(flat) <= budget:
+        return flat
+    out = ""
+    for match in _SENTENCE_END.finditer(flat):
+        candidate = flat[: match.end()]
+        if len(candidate) > budget:
+            break
+        out = candidate
+    if out:
+        return out
+    cut = flat[:budget].rsplit(" ", 1)[0]
+    return cut + "…"

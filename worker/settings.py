@@ -1,0 +1,127 @@
+"""All configuration, from NEWSWIRE_* environment variables, with defaults.
+
+``Settings.describe()`` feeds both ``newswire --help`` and the README table, so
+the documented defaults are the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from worker.pipeline.flow import PipelineConfig
+from worker.pipeline.parse import DEFAULT_MAX_BYTES
+
+_DOCS: dict[str, str] = {
+    "broker": "Kafka bootstrap servers (kafka://host:port[;host:port]); falls back to "
+    "KAFKA_BOOTSTRAP, then kafka://127.0.0.1:9092",
+    "app_id": "Faust app id: consumer group and prefix of internal topics",
+    "topic_raw": "input topic of RawArticle JSON",
+    "topic_enriched": "output topic of EnrichedArticle",
+    "topic_duplicates": "output topic of DuplicateNotice",
+    "topic_deadletter": "output topic of DeadLetter",
+    "partitions": "partitions of articles.raw, of the internal unique topic, and of "
+    "topics that `newswire topics create` makes",
+    "replication": "replication factor for topics newswire creates",
+    "store": "table store: rocksdb:// (durable, default) or memory://",
+    "datadir": "directory for RocksDB tables and Faust state",
+    "web_host": "bind address of the web server (/metrics)",
+    "web_port": "port of the web server (/metrics)",
+    "max_message_bytes": "raw values above this many bytes are dead-lettered as too_large",
+    "log_level": "debug, info, warning, error",
+    "log_format": "text or json (one JSON object per line)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    broker: str = "kafka://127.0.0.1:9092"
+    app_id: str = "newswire"
+    topic_raw: str = "articles.raw"
+    topic_enriched: str = "articles.enriched"
+    topic_duplicates: str = "articles.duplicates"
+    topic_deadletter: str = "articles.deadletter"
+    partitions: int = 4
+    replication: int = 1
+    store: str = "rocksdb://"
+    datadir: str = "var/newswire-data"
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    max_message_bytes: int = DEFAULT_MAX_BYTES
+    log_level: str = "info"
+    log_format: str = "text"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"NEWSWIRE_{f.name.upper()}")
+            if raw is None and f.name == "broker" and env.get("KAFKA_BOOTSTRAP"):
+                raw = env["KAFKA_BOOTSTRAP"]
+            if raw is None or raw == "":
+                continue
+            if f.type in ("int", int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"NEWSWIRE_{f.name.upper()} must be an integer, got {raw!r}") from None
+            else:
+                values[f.name] = raw
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.partitions < 1:
+            raise ValueError("NEWSWIRE_PARTITIONS must be >= 1")
+        if not self.store.startswith(("rocksdb://", "memory://")):
+            raise ValueError("NEWSWIRE_STORE must be rocksdb:// or memory://")
+        if self.log_format not in ("text", "json"):
+            raise ValueError("NEWSWIRE_LOG_FORMAT must be text or json")
+
+    @property
+    def broker_url(self) -> str:
+        return self.broker if "://" in self.broker else f"kafka://{self.broker}"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """host:port list for kafka-python (which takes no scheme)."""
+        hosts = self.broker_url.split("://", 1)[1]
+        return [h.strip() for h in hosts.replace(",", ";").split(";") if h.strip()]
+
+    @property
+    def topic_cleaned(self) -> str:
+        return f"{self.app_id}-cleaned"
+
+    @property
+    def topic_unique(self) -> str:
+        return f"{self.app_id}-unique"
+
+    @property
+    def public_topics(self) -> dict[str, str]:
+        return {
+            "raw": self.topic_raw,
+            "enriched": self.topic_enriched,
+            "duplicates": self.topic_duplicates,
+            "deadletter": self.topic_deadletter,
+        }
+
+    def topic_for_route(self, route: str) -> str:
+        return {
+            **self.public_topics,
+            "cleaned": self.topic_cleaned,
+            "unique": self.topic_unique,
+        }[route]
+
+    def pipeline_config(self) -> PipelineConfig:
+        return PipelineConfig(max_bytes=self.max_message_bytes)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, meaning) for every setting."""
+        return [
+            (f"NEWSWIRE_{f.name.upper()}", str(f.default), _DOCS[f.name]) for f in fields(cls)
+        ]

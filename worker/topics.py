@@ -1,0 +1,93 @@
+"""Topic administration with kafka-python: create the public topics with the
+partitions and size limits the worker needs, before the worker subscribes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from worker.settings import Settings
+
+log = logging.getLogger("newswire.topics")
+
+_HEADROOM = 64 * 1024
+_WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def deadletter_limit(max_message_bytes: int) -> int:
+    """A dead letter carries the original value base64-encoded (4/3 the size)
+    plus its envelope; the topic and the producer must accept that."""
+    return (max_message_bytes * 4) // 3 + _HEADROOM
+
+
+def internal_topic_config(max_message_bytes: int) -> dict[str, str]:
+    return {"max.message.bytes": str(deadletter_limit(max_message_bytes))}
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str]
+
+
+def topic_specs(settings: Settings) -> list[TopicSpec]:
+    limit = str(deadletter_limit(settings.max_message_bytes))
+    n = settings.partitions
+    retention = {"retention.ms": str(_WEEK_MS), "max.message.bytes": limit}
+    return [
+        TopicSpec(settings.topic_raw, n, retention),
+        TopicSpec(settings.topic_enriched, n, retention),
+        TopicSpec(settings.topic_duplicates, n, retention),
+        # Dead letters wait for a human; keep them four weeks.
+        TopicSpec(
+            settings.topic_deadletter, 1,
+            {"retention.ms": str(4 * _WEEK_MS), "max.message.bytes": limit},
+        ),
+    ]
+
+
+def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:
+    """Connect, retrying until ``timeout_s``: a broker that is still starting is normal."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return KafkaAdminClient(
+                bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin"
+            )
+        except KafkaError as exc:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"cannot reach Kafka at {','.join(settings.bootstrap_servers)}: {exc}"
+                ) from exc
+            time.sleep(0.5)
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
+    """Create missing public topics; returns the names created. Existing topics are
+    left as they are (changing partitions would reshuffle keys)."""
+    admin = admin_client(settings, timeout_s)
+    try:
+        existing = set(admin.list_topics())
+        created: list[str] = []
+        for spec in topic_specs(settings):
+            if spec.name in existing:
+                continue
+            try:
+                admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, settings.replication,
+                              topic_configs=spec.config)]
+                )
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+        if created:
+            log.info("created topics %s", ", ".join(created))
+        return created
+    finally:
+        admin.close()
