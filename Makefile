@@ -1,0 +1,52 @@
+# newswire: `make run` and `make test` are all a fresh machine needs
+# (Python 3.11+, Java 17+ and Maven on PATH; everything else is installed here).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+KAFKA  := deploy/local-kafka/kafka.sh
+
+.PHONY: help venv kafka-jars run test test-unit test-integration bench lint clean
+
+help:
+	@echo "make run        start local Kafka (unless KAFKA_BOOTSTRAP is set) and the worker, feed"
+	@echo "                sample articles, print a summary, keep running until Ctrl-C (ONCE=1: exit)"
+	@echo "make test       unit + integration tests (the suite starts its own Kafka broker)"
+	@echo "make bench      pure-pipeline vs end-to-end throughput through Kafka"
+	@echo "make lint       ruff and mypy --strict"
+
+# The venv is rebuilt when the dependency pins change.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+kafka-jars:
+	@$(KAFKA) fetch
+
+run: venv kafka-jars
+	@if [ -z "$$KAFKA_BOOTSTRAP" ]; then rm -rf var/run; fi
+	@NEWSWIRE_DATADIR=$${NEWSWIRE_DATADIR:-var/run/state} $(KAFKA) with \
+		$(BIN)/newswire demo $(if $(ONCE),--once)
+
+test: venv kafka-jars
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: venv kafka-jars
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+bench: venv kafka-jars
+	@$(KAFKA) with $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+lint: venv
+	$(BIN)/ruff check worker tests bench
+	$(BIN)/mypy --strict worker
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
