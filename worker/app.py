@@ -15,24 +15,32 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import orjson
+from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from worker import codecs, metrics
 from worker.pipeline.dedup import DedupIndex
 from worker.pipeline.flow import clean_stage, dedup_stage, enrich_stage, route_of
+from worker.pipeline.records import CleanArticle as CleanRecord
 from worker.pipeline.records import (
     DeadLetter,
     DuplicateNotice,
     EnrichedArticle,
     Origin,
+    Stage,
     UniqueArticle,
 )
-from worker.pipeline.records import CleanArticle as CleanRecord
 from worker.schemas import validator
 from worker.settings import Settings
-from worker.topics import deadletter_limit, internal_topic_config
+from worker.topics import deadletter_limit, internal_topic_config, raw_limit
 
 log = logging.getLogger("newswire")
+
+# The stage that produced a record bound for each route (for dead letters).
+_STAGE_OF_ROUTE: dict[str, Stage] = {
+    "cleaned": "clean", "unique": "dedup", "duplicates": "dedup", "enriched": "enrich",
+}
 
 
 @dataclass
@@ -42,7 +50,7 @@ class Newswire:
     app: faust.App
     settings: Settings
     topics: dict[str, faust.TopicT]
-    tables: dict[str, faust.Table]
+    tables: dict[str, faust.types.TableT[Any, Any]]
 
 
 def _key_bytes(key: str | bytes | None) -> bytes | None:
@@ -88,7 +96,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
 
     # The sequencer's state: exact under concurrency because one partition (one
     # consumer) owns it; durable because every write is changelogged.
-    table_schema = faust.Schema(
+    table_schema: faust.Schema[Any, Any] = faust.Schema(
         key_serializer=codecs.CODEC_NAME, value_serializer=codecs.CODEC_NAME
     )
     urls_table = app.Table("dedup-urls", partitions=1, schema=table_schema)
@@ -101,7 +109,9 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         "duplicates": duplicates, "deadletter": deadletter,
     }
 
-    async def publish(route: str, key: str | bytes | None, value: dict[str, Any]) -> None:
+    max_original = raw_limit(settings.max_message_bytes)
+
+    async def send(route: str, key: str | bytes | None, value: dict[str, Any]) -> None:
         topic = topic_by_route[route]
         await topic.send(key=_key_bytes(key), value=value)
         metrics.RECORDS_PUBLISHED.labels(topic=topic.get_topic_name()).inc()
@@ -112,7 +122,18 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             "dead letter", extra={"reason": letter.reason, "stage": letter.stage,
                                   "error": letter.error[:500], "offset": letter.origin.offset},
         )
-        await publish("deadletter", letter.origin.key, letter.to_dict())
+        await send("deadletter", letter.origin.key, letter.to_dict(max_original))
+
+    async def publish(route: str, key: str, value: dict[str, Any], origin: Origin) -> None:
+        """Send a record; one the broker refuses (too large, say) becomes a dead
+        letter instead of an exception that would stop the agent."""
+        try:
+            await send(route, key, value)
+        except ProducerSendError as exc:
+            stage = _STAGE_OF_ROUTE[route]
+            await publish_dead_letter(DeadLetter(
+                "publish_failed", stage, f"{route}: {exc}", orjson.dumps(value), origin
+            ))
 
     @app.agent(raw, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
@@ -127,7 +148,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             if isinstance(result, DeadLetter):
                 await publish_dead_letter(result)
             else:
-                await publish("cleaned", result.article_id, result.to_dict())
+                await publish("cleaned", result.article_id, result.to_dict(), origin)
             yield None
 
     @app.agent(cleaned, name="dedup", concurrency=1)
@@ -138,11 +159,14 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             metrics.STAGE_SECONDS.labels(stage="dedup").observe(time.perf_counter() - started)
             if isinstance(decision, DuplicateNotice):
                 metrics.DUPLICATES.labels(method=decision.method).inc()
-                await publish("duplicates", decision.article_id, decision.to_dict())
+                await publish(
+                    "duplicates", decision.article_id, decision.to_dict(), decision.origin
+                )
             else:
                 if decision.revision > 1:
                     metrics.REVISIONS.inc()
-                await publish("unique", decision.article.article_id, decision.to_dict())
+                await publish("unique", decision.article.article_id, decision.to_dict(),
+                              decision.article.origin)
             yield None
 
     @app.agent(unique, name="enrich")
@@ -152,7 +176,8 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             result = enrich_stage(UniqueArticle.from_dict(value), config)
             metrics.STAGE_SECONDS.labels(stage="enrich").observe(time.perf_counter() - started)
             if isinstance(result, EnrichedArticle):
-                await publish(route_of(result), result.article_id, result.to_dict())
+                await publish(route_of(result), result.article_id, result.to_dict(),
+                              result.unique.article.origin)
             else:
                 await publish_dead_letter(result)
             yield None

@@ -10,7 +10,7 @@ from faust.serializers import codecs
 CODEC_NAME = "orjson"
 
 
-class OrjsonCodec(codecs.Codec):  # type: ignore[misc]
+class OrjsonCodec(codecs.Codec):
     def _dumps(self, obj: Any) -> bytes:
         return orjson.dumps(obj)
 

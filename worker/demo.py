@@ -105,17 +105,21 @@ def summary(settings: Settings, snap: Snapshot, sent: int) -> str:
     dups = snap.by_label("newswire_duplicates_total", "method")
     dead = snap.by_label("newswire_dead_letters_total", "reason")
     revisions = snap.total("newswire_revisions_total")
-    fmt = ", ".join
+
+    def fmt(counts: dict[str, float]) -> str:
+        return ", ".join(f"{k}: {v:.0f}" for k, v in sorted(counts.items()))
+
     lines = [
         "",
         "newswire demo summary",
         f"  sent           {sent}",
         f"  consumed       {o['consumed']:.0f}",
         f"  enriched       {o['enriched']:.0f}  ({revisions:.0f} of them new revisions)",
-        f"  duplicates     {o['duplicates']:.0f}  ({fmt(f'{k}: {v:.0f}' for k, v in sorted(dups.items()))})",
-        f"  dead-lettered  {o['deadletter']:.0f}  ({fmt(f'{k}: {v:.0f}' for k, v in sorted(dead.items()))})",
+        f"  duplicates     {o['duplicates']:.0f}  ({fmt(dups)})",
+        f"  dead-lettered  {o['deadletter']:.0f}  ({fmt(dead)})",
         f"  metrics        {_metrics_url(settings)}",
-        f"  see records    .venv/bin/newswire tail enriched --from-beginning (also duplicates, deadletter)",
+        "  see records    .venv/bin/newswire tail enriched --from-beginning",
+        "                 (also: duplicates, deadletter)",
         "",
     ]
     return "\n".join(lines)

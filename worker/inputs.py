@@ -60,7 +60,8 @@ def decode_page(data: bytes) -> str:
 
 def _kind(path: Path) -> str:
     name = path.name.lower().removesuffix(".gz")
-    for suffix, kind in ((".jsonl", "jsonl"), (".html", "html"), (".htm", "html"), (".txt", "text")):
+    kinds = ((".jsonl", "jsonl"), (".html", "html"), (".htm", "html"), (".txt", "text"))
+    for suffix, kind in kinds:
         if name.endswith(suffix):
             return kind
     raise InputError(f"{path}: unsupported input (expected one of {', '.join(SUFFIXES)})")

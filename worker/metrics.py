@@ -13,7 +13,7 @@ from worker import __version__
 NAMESPACE = "newswire"
 
 # The *_created series double the scrape size and no dashboard reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 MESSAGES_CONSUMED = Counter(
     "messages_consumed_total",

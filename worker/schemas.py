@@ -44,7 +44,7 @@ def validator(name: str) -> Validator:
         try:
             check(document)
         except fastjsonschema.JsonSchemaException as exc:
-            return str(exc.message)
+            return str(exc)
         return None
 
     return validate

@@ -59,7 +59,7 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(f"NEWSWIRE_{f.name.upper()}")
-            if raw is None and f.name == "broker" and env.get("KAFKA_BOOTSTRAP"):
+            if not raw and f.name == "broker" and env.get("KAFKA_BOOTSTRAP"):
                 raw = env["KAFKA_BOOTSTRAP"]
             if raw is None or raw == "":
                 continue
@@ -67,7 +67,9 @@ class Settings:
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
-                    raise ValueError(f"NEWSWIRE_{f.name.upper()} must be an integer, got {raw!r}") from None
+                    raise ValueError(
+                        f"NEWSWIRE_{f.name.upper()} must be an integer, got {raw!r}"
+                    ) from None
             else:
                 values[f.name] = raw
         settings = cls(**values)

@@ -19,10 +19,16 @@ _HEADROOM = 64 * 1024
 _WEEK_MS = 7 * 24 * 3600 * 1000
 
 
+def raw_limit(max_message_bytes: int) -> int:
+    """Largest raw value the input topic accepts: past our own limit, so an
+    oversize article reaches the worker and is dead-lettered, not refused unseen."""
+    return max_message_bytes + _HEADROOM
+
+
 def deadletter_limit(max_message_bytes: int) -> int:
     """A dead letter carries the original value base64-encoded (4/3 the size)
     plus its envelope; the topic and the producer must accept that."""
-    return (max_message_bytes * 4) // 3 + _HEADROOM
+    return (raw_limit(max_message_bytes) * 4) // 3 + _HEADROOM
 
 
 def internal_topic_config(max_message_bytes: int) -> dict[str, str]:
@@ -40,8 +46,9 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     limit = str(deadletter_limit(settings.max_message_bytes))
     n = settings.partitions
     retention = {"retention.ms": str(_WEEK_MS), "max.message.bytes": limit}
+    raw = {**retention, "max.message.bytes": str(raw_limit(settings.max_message_bytes))}
     return [
-        TopicSpec(settings.topic_raw, n, retention),
+        TopicSpec(settings.topic_raw, n, raw),
         TopicSpec(settings.topic_enriched, n, retention),
         TopicSpec(settings.topic_duplicates, n, retention),
         # Dead letters wait for a human; keep them four weeks.

@@ -66,7 +66,7 @@ def clean_stage(
         if isinstance(result, Rejection):
             return DeadLetter.from_rejection(result, data, origin)
         return result
-    except Exception as exc:  # noqa: BLE001 - errors are values at stage boundaries
+    except Exception as exc:
         return _crash("clean", exc, data, origin)
 
 
@@ -80,7 +80,7 @@ def enrich_stage(
     config = config or PipelineConfig()
     try:
         return enrich_article(unique, config.enrich)
-    except Exception as exc:  # noqa: BLE001 - errors are values at stage boundaries
+    except Exception as exc:
         original = orjson.dumps(unique.to_dict())
         return _crash("enrich", exc, original, unique.article.origin)
 
@@ -115,7 +115,9 @@ class InProcessPipeline:
     ) -> None:
         self.validate = validate
         self.config = config or PipelineConfig()
-        self.index = DedupIndex(urls if urls is not None else {}, hashes if hashes is not None else {})
+        self.index = DedupIndex(
+            urls if urls is not None else {}, hashes if hashes is not None else {}
+        )
 
     def run(self, data: bytes, origin: Origin, stop_after: StopAfter = "enrich") -> Record:
         cleaned = clean_stage(data, origin, self.validate, self.config)

@@ -208,13 +208,21 @@ class DeadLetter:
     def from_rejection(cls, rejection: Rejection, original: bytes, origin: Origin) -> DeadLetter:
         return cls(rejection.reason, rejection.stage, rejection.error, original, origin)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, max_original_bytes: int | None = None) -> dict[str, Any]:
+        """``max_original_bytes`` caps the copy of the input so the dead letter
+        always fits its topic; the full input stays at source_topic/offset."""
+        original = self.original
+        truncated = max_original_bytes is not None and len(original) > max_original_bytes
+        if truncated:
+            original = original[:max_original_bytes]
         return {
             "schema_version": DEADLETTER_SCHEMA_VERSION,
             "reason": self.reason,
             "stage": self.stage,
             "error": self.error,
-            "original": base64.b64encode(self.original).decode("ascii"),
+            "original": base64.b64encode(original).decode("ascii"),
+            "original_size": len(self.original),
+            "original_truncated": truncated,
             "source_topic": self.origin.topic,
             "partition": self.origin.partition,
             "offset": self.origin.offset,

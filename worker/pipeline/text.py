@@ -8,10 +8,14 @@ import unicodedata
 # Zero-width and soft-hyphen characters survive copy/paste from pages but are
 # invisible; they would make identical bodies hash differently.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_SPACES = re.compile(r"[^\S\n]+")
+# Newlines too: HTML text nodes and titles carry source line breaks that are
+# just spaces when rendered, and a stray "\n" would break the body format.
+_SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
-_TERMINATED = re.compile(r"[.!?…]+[\"'”’)\]]*$")
+# Closing quotes (straight or curly) and brackets may follow the full stop.
+_CLOSERS = "\"'\u201d\u2019)\\]"
+_SENTENCE_END = re.compile(rf"[.!?\u2026]+[{_CLOSERS}]*(?=\s|$)")
+_TERMINATED = re.compile(rf"[.!?\u2026]+[{_CLOSERS}]*$")
 
 
 def normalise_line(line: str) -> str:
@@ -54,5 +58,6 @@ def lead(text: str, budget: int) -> str:
         out = candidate
     if out:
         return out
-    cut = flat[:budget].rsplit(" ", 1)[0]
+    # A single word longer than the budget is cut too: the ellipsis must fit.
+    cut = flat[:budget].rsplit(" ", 1)[0][: max(budget - 1, 0)]
     return cut + "…"

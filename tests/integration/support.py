@@ -1,0 +1,69 @@
+"""Producing to and reading from the real broker in integration tests."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer, KafkaProducer
+
+from worker.settings import Settings
+
+
+def produce(settings: Settings, items: list[tuple[bytes | None, bytes]]) -> None:
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        linger_ms=5,
+        max_request_size=32 * 1024 * 1024,
+    )
+    try:
+        futures = [producer.send(settings.topic_raw, key=k, value=v) for k, v in items]
+        producer.flush()
+        failed = [f for f in futures if f.failed()]
+        assert not failed, f"{len(failed)} messages not accepted: {failed[0].exception}"
+    finally:
+        producer.close()
+
+
+@dataclass(frozen=True)
+class Output:
+    topic: str
+    key: bytes | None
+    value: dict[str, Any]
+
+
+def collect_outputs(
+    settings: Settings, expected: int, timeout: float = 240.0, settle: float = 3.0
+) -> list[Output]:
+    """Reads enriched + duplicates + deadletter until ``expected`` records arrived,
+    then keeps reading for ``settle`` seconds so surplus records would be seen too."""
+    topics = [settings.topic_enriched, settings.topic_duplicates, settings.topic_deadletter]
+    consumer = KafkaConsumer(
+        *topics,
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=32 * 1024 * 1024,
+    )
+    out: list[Output] = []
+    deadline = time.monotonic() + timeout
+    settle_until: float | None = None
+    try:
+        while True:
+            for tp, messages in consumer.poll(timeout_ms=500).items():
+                out.extend(Output(tp.topic, m.key, orjson.loads(m.value)) for m in messages)
+            now = time.monotonic()
+            if len(out) >= expected and settle_until is None:
+                settle_until = now + settle
+            if settle_until is not None and now >= settle_until:
+                return out
+            if now > deadline:
+                return out
+    finally:
+        consumer.close()
