@@ -184,7 +184,8 @@ def cmd_topics(args: argparse.Namespace) -> int:
         created = ensure_topics(settings)
         for spec in topic_specs(settings):
             state = "created" if spec.name in created else "exists"
-            print(f"{spec.name:<28} {spec.partitions:>3} partitions  {state}")
+            kind = " (internal)" if spec.internal else ""
+            print(f"{spec.name:<28} {spec.partitions:>3} partitions  {state}{kind}")
         return 0
     admin = admin_client(settings)
     try:

@@ -40,6 +40,7 @@ class TopicSpec:
     name: str
     partitions: int
     config: dict[str, str]
+    internal: bool = False
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
@@ -56,6 +57,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             settings.topic_deadletter, 1,
             {"retention.ms": str(4 * _WEEK_MS), "max.message.bytes": limit},
         ),
+        # Faust would create these itself, but only while the worker starts; made
+        # up front, the first consumer-group assignment already includes them.
+        TopicSpec(settings.topic_cleaned, 1, internal_topic_config(settings.max_message_bytes),
+                  internal=True),
+        TopicSpec(settings.topic_unique, n, internal_topic_config(settings.max_message_bytes),
+                  internal=True),
     ]
 
 

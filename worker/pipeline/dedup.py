@@ -140,15 +140,18 @@ class DedupIndex:
             previous = UrlEntry.from_json(stored) if stored is not None else None
             if previous is not None and previous.content_hash == chash:
                 return self._duplicate(article, previous.article_id, "url")
+        first_with_body = self.hashes.get(chash)
+        # Same body under another URL (or with no URL): syndication.
+        syndicated = first_with_body is not None and previous is None
+        # The URL records the article it shows, the first-seen one for a syndicated
+        # copy: a resend is then a duplicate of that, and a later change at this
+        # URL supersedes an article downstream consumers have.
+        shown = str(first_with_body) if syndicated else article.article_id
         revision = previous.revision + 1 if previous is not None else 1
         if canonical is not None:
-            # Recorded for duplicates too: a later change at this URL is a revision
-            # of what was seen here, whichever article came first overall.
-            self.urls[canonical] = UrlEntry(article.article_id, chash, revision).to_json()
-        first_with_body = self.hashes.get(chash)
-        if first_with_body is not None and previous is None:
-            # Same body under another URL (or with no URL): syndication.
-            return self._duplicate(article, str(first_with_body), "exact")
+            self.urls[canonical] = UrlEntry(shown, chash, revision).to_json()
+        if syndicated:
+            return self._duplicate(article, shown, "exact")
         if first_with_body is None:
             self.hashes[chash] = article.article_id
         return UniqueArticle(

@@ -1,0 +1,160 @@
+"""Settings: NEWSWIRE_* environment variables with defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from worker.pipeline.parse import DEFAULT_MAX_BYTES
+from worker.settings import Settings
+
+
+def test_defaults_with_an_empty_environment() -> None:
+    s = Settings.from_env({})
+    assert s == Settings()
+    assert s.broker_url == "kafka://127.0.0.1:9092"
+    assert s.bootstrap_servers == ["127.0.0.1:9092"]
+    assert s.public_topics == {
+        "raw": "articles.raw",
+        "enriched": "articles.enriched",
+        "duplicates": "articles.duplicates",
+        "deadletter": "articles.deadletter",
+    }
+    assert s.max_message_bytes == DEFAULT_MAX_BYTES
+    assert s.store == "rocksdb://"
+
+
+def test_every_setting_is_read_from_its_variable() -> None:
+    env = {
+        "NEWSWIRE_BROKER": "kafka://k1:9092;k2:9092",
+        "NEWSWIRE_APP_ID": "newswire-staging",
+        "NEWSWIRE_TOPIC_RAW": "crawl.raw",
+        "NEWSWIRE_TOPIC_ENRICHED": "crawl.enriched",
+        "NEWSWIRE_TOPIC_DUPLICATES": "crawl.dupes",
+        "NEWSWIRE_TOPIC_DEADLETTER": "crawl.dlq",
+        "NEWSWIRE_PARTITIONS": "12",
+        "NEWSWIRE_REPLICATION": "3",
+        "NEWSWIRE_STORE": "memory://",
+        "NEWSWIRE_DATADIR": "/var/lib/newswire",
+        "NEWSWIRE_WEB_HOST": "0.0.0.0",
+        "NEWSWIRE_WEB_PORT": "9100",
+        "NEWSWIRE_MAX_MESSAGE_BYTES": "2097152",
+        "NEWSWIRE_LOG_LEVEL": "debug",
+        "NEWSWIRE_LOG_FORMAT": "json",
+    }
+    s = Settings.from_env(env)
+    assert s == Settings(
+        broker="kafka://k1:9092;k2:9092",
+        app_id="newswire-staging",
+        topic_raw="crawl.raw",
+        topic_enriched="crawl.enriched",
+        topic_duplicates="crawl.dupes",
+        topic_deadletter="crawl.dlq",
+        partitions=12,
+        replication=3,
+        store="memory://",
+        datadir="/var/lib/newswire",
+        web_host="0.0.0.0",
+        web_port=9100,
+        max_message_bytes=2097152,
+        log_level="debug",
+        log_format="json",
+    )
+    assert isinstance(s.partitions, int) and isinstance(s.web_port, int)
+    # Every field has a variable: the test above names them all.
+    assert {f"NEWSWIRE_{f.name.upper()}" for f in dataclasses.fields(Settings)} == set(env)
+
+
+def test_reads_the_process_environment_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSWIRE_APP_ID", "from-os-environ")
+    assert Settings.from_env().app_id == "from-os-environ"
+
+
+def test_empty_values_mean_the_default() -> None:
+    assert Settings.from_env({"NEWSWIRE_PARTITIONS": "", "NEWSWIRE_APP_ID": ""}) == Settings()
+
+
+def test_kafka_bootstrap_is_the_fallback_broker() -> None:
+    assert Settings.from_env({"KAFKA_BOOTSTRAP": "kafka:9092"}).broker == "kafka:9092"
+    both = {"KAFKA_BOOTSTRAP": "kafka:9092", "NEWSWIRE_BROKER": "kafka://primary:9092"}
+    assert Settings.from_env(both).broker == "kafka://primary:9092"
+
+
+def test_kafka_bootstrap_applies_when_newswire_broker_is_set_but_empty() -> None:
+    # Compose files often pass NEWSWIRE_BROKER=${NEWSWIRE_BROKER:-}: empty means unset.
+    env = {"KAFKA_BOOTSTRAP": "kafka:9092", "NEWSWIRE_BROKER": ""}
+    assert Settings.from_env(env).broker == "kafka:9092"
+
+
+@pytest.mark.parametrize(
+    ("broker", "url", "servers"),
+    [
+        ("kafka:9092", "kafka://kafka:9092", ["kafka:9092"]),
+        ("kafka://a:9092;b:9093", "kafka://a:9092;b:9093", ["a:9092", "b:9093"]),
+        ("a:9092,b:9093", "kafka://a:9092,b:9093", ["a:9092", "b:9093"]),
+        ("kafka://a:9092; b:9093 ;", "kafka://a:9092; b:9093 ;", ["a:9092", "b:9093"]),
+    ],
+)
+def test_broker_url_and_bootstrap_servers(broker: str, url: str, servers: list[str]) -> None:
+    s = Settings(broker=broker)
+    assert s.broker_url == url
+    assert s.bootstrap_servers == servers
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "NEWSWIRE_PARTITIONS",
+        "NEWSWIRE_WEB_PORT",
+        "NEWSWIRE_MAX_MESSAGE_BYTES",
+        "NEWSWIRE_REPLICATION",
+    ],
+)
+@pytest.mark.parametrize("value", ["four", "4.5", "0x10", "1e6"])
+def test_bad_integers_are_value_errors_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: value})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"NEWSWIRE_PARTITIONS": "0"}, "NEWSWIRE_PARTITIONS"),
+        ({"NEWSWIRE_PARTITIONS": "-2"}, "NEWSWIRE_PARTITIONS"),
+        ({"NEWSWIRE_STORE": "redis://"}, "NEWSWIRE_STORE"),
+        ({"NEWSWIRE_LOG_FORMAT": "xml"}, "NEWSWIRE_LOG_FORMAT"),
+    ],
+)
+def test_invalid_values_are_refused(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env(env)
+
+
+def test_internal_topics_follow_the_app_id() -> None:
+    s = Settings.from_env({"NEWSWIRE_APP_ID": "nw-eu"})
+    assert s.topic_cleaned == "nw-eu-cleaned"
+    assert s.topic_unique == "nw-eu-unique"
+    assert s.topic_for_route("cleaned") == "nw-eu-cleaned"
+    assert s.topic_for_route("unique") == "nw-eu-unique"
+    assert s.topic_for_route("enriched") == "articles.enriched"
+    assert s.topic_for_route("duplicates") == "articles.duplicates"
+    assert s.topic_for_route("deadletter") == "articles.deadletter"
+    with pytest.raises(KeyError):
+        s.topic_for_route("nowhere")
+
+
+def test_max_message_bytes_reaches_the_pipeline() -> None:
+    s = Settings.from_env({"NEWSWIRE_MAX_MESSAGE_BYTES": "4096"})
+    assert s.pipeline_config().max_bytes == 4096
+
+
+def test_describe_documents_every_setting_with_its_real_default() -> None:
+    rows = Settings.describe()
+    assert [name for name, _, _ in rows] == [
+        f"NEWSWIRE_{f.name.upper()}" for f in dataclasses.fields(Settings)
+    ]
+    defaults = {name: default for name, default, _ in rows}
+    assert defaults["NEWSWIRE_PARTITIONS"] == "4"
+    assert defaults["NEWSWIRE_TOPIC_RAW"] == "articles.raw"
+    assert all(meaning for _, _, meaning in rows)
