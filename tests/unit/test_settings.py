@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +159,9 @@ def test_describe_documents_every_setting_with_its_real_default() -> None:
     assert defaults["NEWSWIRE_PARTITIONS"] == "4"
     assert defaults["NEWSWIRE_TOPIC_RAW"] == "articles.raw"
     assert all(meaning for _, _, meaning in rows)
+
+
+def test_readme_documents_every_setting_with_its_default() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name, default, _meaning in Settings.describe():
+        assert f"| `{name}` | `{default}` |" in readme, f"README lacks {name}={default}"
