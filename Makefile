@@ -6,13 +6,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA  := deploy/local-kafka/kafka.sh
 
-.PHONY: help venv kafka-jars run test test-unit test-integration bench lint clean
+.PHONY: help venv kafka-jars run test test-unit test-integration bench bench-extract lint clean
 
 help:
 	@echo "make run        start local Kafka (unless KAFKA_BOOTSTRAP is set) and the worker, feed"
 	@echo "                sample articles, print a summary, keep running until Ctrl-C (ONCE=1: exit)"
 	@echo "make test       unit + integration tests (the suite starts its own Kafka broker)"
-	@echo "make bench      pure-pipeline vs end-to-end throughput through Kafka"
+	@echo "make bench      extraction quality vs trafilatura, then pure-pipeline vs end-to-end"
+	@echo "                throughput through Kafka (make bench-extract: the first part only)"
 	@echo "make lint       ruff and mypy --strict"
 
 # The venv is rebuilt when the dependency pins change.
@@ -41,8 +42,11 @@ test-unit: venv
 test-integration: venv kafka-jars
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
-bench: venv kafka-jars
+bench: venv kafka-jars bench-extract
 	@$(KAFKA) with $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-extract: venv
+	$(BIN)/python bench/extract.py
 
 lint: venv
 	$(BIN)/ruff check worker tests bench

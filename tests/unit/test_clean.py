@@ -73,7 +73,10 @@ def test_html_non_content_is_removed(harbour: CleanArticle) -> None:
     for marker in ("SCRIPT", "NAV_", "FOOTER_", "ASIDE_", "color:red", "Home"):
         assert marker not in harbour.body
     assert harbour.clean["method"] == "html-density"
-    assert harbour.clean["removed_elements"] >= 6
+    removed = {r["rule"]: r for r in harbour.clean["removed"]}
+    assert sum(r["count"] for r in removed.values() if r["rule"].startswith("element:")) >= 6
+    assert {"element:script", "element:nav", "element:footer"} <= set(removed)
+    assert harbour.clean["removed_chars"] > 0
 
 
 def test_html_fingerprints_describe_the_body(harbour: CleanArticle) -> None:

@@ -84,6 +84,8 @@ class CleanArticle:
     tags: list[str]
     clean: dict[str, Any]
     fingerprints: Fingerprints
+    section: str | None = None
+    image: dict[str, str | None] | None = None
     origin: Origin = field(default_factory=Origin)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -101,6 +103,8 @@ class CleanArticle:
             "fetched_at": self.fetched_at,
             "language_hint": self.language_hint,
             "tags": list(self.tags),
+            "section": self.section,
+            "image": dict(self.image) if self.image is not None else None,
             "clean": dict(self.clean),
             "fingerprints": asdict(self.fingerprints),
             "origin": self.origin.to_dict(),
@@ -122,6 +126,8 @@ class CleanArticle:
             fetched_at=d.get("fetched_at"),
             language_hint=d.get("language_hint"),
             tags=list(d.get("tags") or []),
+            section=d.get("section"),
+            image=d.get("image"),
             clean=dict(d.get("clean") or {}),
             fingerprints=Fingerprints(**d["fingerprints"]),
             origin=Origin(origin.get("topic"), origin.get("partition"), origin.get("offset")),
