@@ -110,7 +110,7 @@ _MARKER = "nwbenchslot"
 
 
 def _paragraphs(html: str) -> list[str]:
-    return extract_html(html)[1]
+    return extract_html(html).paragraphs
 
 
 def _anchored_slots(html: str, last_paragraph: str) -> Iterator[int]:
