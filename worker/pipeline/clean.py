@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from worker.pipeline.dedup import canonical_url, content_hash, make_article_id, url_host
+from worker.pipeline.dedup import canonical_url, fingerprint, make_article_id, url_host
 from worker.pipeline.extraction import Budget, Extraction, ExtractTimeout
 from worker.pipeline.html_extract import extract_html
 from worker.pipeline.plaintext import extract_text
 from worker.pipeline.records import (
     CleanArticle,
-    Fingerprints,
     Origin,
     RawArticle,
     Rejection,
 )
-from worker.pipeline.text import normalise_line, paragraphs_to_body, words
+from worker.pipeline.text import normalise_line, paragraphs_to_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +73,14 @@ def clean_article(
         title = given
 
     body = paragraphs_to_body(paragraphs)
-    n_words = len(words(body))
-    if n_words < options.min_body_words:
+    prints = fingerprint(body)
+    if prints.body_words < options.min_body_words:
         return Rejection("empty_body", "clean", "no article text found in the content")
 
     canonical = canonical_url(extraction.canonical_url) or canonical_url(raw.url)
-    chash = content_hash(body)
     removed = extraction.removed
     return CleanArticle(
-        article_id=make_article_id(canonical, chash),
+        article_id=make_article_id(canonical, prints.content_hash),
         url=raw.url,
         canonical_url=canonical,
         source=raw.source or url_host(canonical or raw.url),
@@ -101,7 +99,7 @@ def clean_article(
             "kept_chars": len(body),
             "removed": removed.to_list(),
         },
-        fingerprints=Fingerprints(content_hash=chash, body_words=n_words),
+        fingerprints=prints,
         origin=origin,
         extra=raw.extra,
     )

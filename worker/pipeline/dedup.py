@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from worker.pipeline.records import CleanArticle, DuplicateNotice, UniqueArticle
+from worker.pipeline.records import CleanArticle, DuplicateNotice, Fingerprints, UniqueArticle
 from worker.pipeline.text import words
 
 # Query parameters that identify a campaign or a click, never the content.
@@ -91,6 +91,11 @@ def _digest(*parts: str) -> str:
 
 def content_hash(body: str) -> str:
     return _digest("body", normalised_for_hash(body))
+
+
+def fingerprint(body: str) -> Fingerprints:
+    """Everything the sequencer needs about a body, computed in the parallel stage."""
+    return Fingerprints(content_hash=content_hash(body), body_words=len(words(body)))
 
 
 def make_article_id(canonical: str | None, body_hash: str) -> str:
