@@ -146,6 +146,11 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             if isinstance(result, DeadLetter):
                 await publish_dead_letter(result)
             else:
+                removed, kept = result.clean["removed_chars"], result.clean["kept_chars"]
+                kind = "html" if result.clean["method"].startswith("html") else "text"
+                metrics.BOILERPLATE_RATIO.labels(input=kind).observe(
+                    removed / (removed + kept) if removed + kept else 0.0
+                )
                 await publish("cleaned", result.article_id, result.to_dict(), origin)
             yield None
 

@@ -41,9 +41,13 @@ def cmd_process(args: argparse.Namespace) -> int:
     try:
         for item in iter_inputs(args.paths):
             record = pipeline.run(item.value, Origin(key=item.key), stop_after=args.stage)
+            route = route_of(record)
+            # A unique article (or revision) is bound for articles.enriched; that is
+            # the decision a reader of `--stage dedup` wants to see, not the
+            # internal hop the worker takes on the way.
             line = {
                 "input": item.label,
-                "topic": settings.topic_for_route(route_of(record)),
+                "topic": settings.topic_for_route("enriched" if route == "unique" else route),
                 "value": record.to_dict(),
             }
             out.write(orjson.dumps(line) + b"\n")

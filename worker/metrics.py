@@ -51,6 +51,13 @@ STAGE_SECONDS = Histogram(
     namespace=NAMESPACE,
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+BOILERPLATE_RATIO = Histogram(
+    "clean_boilerplate_ratio",
+    "Share of an article's text the cleaner removed as boilerplate, per input kind.",
+    ["input"],
+    namespace=NAMESPACE,
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
+)
 BUILD_INFO = Gauge(
     "build_info",
     "Always 1; the labels tell which newswire build is running.",

@@ -127,17 +127,17 @@ def test_stage_dedup_stops_after_the_decision(
     code, lines, _ = run(capsys, str(inputs), "--stage", "dedup")
     assert code == 0
     assert [line["topic"] for line in lines] == [
-        "newswire-unique",
+        "articles.enriched",
         "articles.duplicates",
         "articles.duplicates",
         "articles.deadletter",
-        "newswire-unique",
-        "newswire-unique",
-        "newswire-unique",
-        "newswire-unique",
+        "articles.enriched",
+        "articles.enriched",
+        "articles.enriched",
+        "articles.enriched",
         "articles.duplicates",
     ]
-    unique = [line["value"] for line in lines if line["topic"] == "newswire-unique"]
+    unique = [line["value"] for line in lines if line["topic"] == "articles.enriched"]
     assert [u["revision"] for u in unique] == [1, 2, 1, 1, 1]
     assert all("language" not in u and "summary" not in u for u in unique)
     # What goes on the internal topic is what the enrich agent reads back.
