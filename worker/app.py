@@ -19,8 +19,9 @@ from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from worker import codecs, metrics
+from worker.offload import Offload, clean_batch, enrich_batch
 from worker.pipeline.dedup import DedupIndex
-from worker.pipeline.flow import clean_stage, dedup_stage, enrich_stage, route_of
+from worker.pipeline.flow import dedup_stage, route_of
 from worker.pipeline.records import CleanArticle as CleanRecord
 from worker.pipeline.records import (
     DeadLetter,
@@ -30,7 +31,6 @@ from worker.pipeline.records import (
     Stage,
     UniqueArticle,
 )
-from worker.schemas import validator
 from worker.settings import Settings
 from worker.topics import deadletter_limit, internal_topic_config, raw_limit
 
@@ -50,6 +50,7 @@ class Newswire:
     settings: Settings
     topics: dict[str, faust.TopicT]
     tables: dict[str, faust.types.TableT[Any, Any]]
+    offload: Offload
 
 
 def _key_bytes(key: str | bytes | None) -> bytes | None:
@@ -101,7 +102,6 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     urls_table = app.Table("dedup-urls", partitions=1, schema=table_schema)
     hashes_table = app.Table("dedup-hashes", partitions=1, schema=table_schema)
     index = DedupIndex(urls_table, hashes_table)
-    validate_raw = validator("raw")
     config = settings.pipeline_config()
     topic_by_route: dict[str, faust.TopicT] = {
         "cleaned": cleaned, "unique": unique, "enriched": enriched,
@@ -134,24 +134,32 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                 "publish_failed", stage, f"{route}: {exc}", orjson.dumps(value), origin
             ))
 
+    offload = Offload(settings.processes)
+    window = settings.batch_window_ms / 1000
+
     @app.agent(raw, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        async for event in stream.events():
-            message = event.message
-            metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
-            origin = Origin(message.topic, message.partition, message.offset, message.key)
-            value = message.value if isinstance(message.value, bytes) else b""
-            with metrics.STAGE_SECONDS.labels(stage="clean").time():
-                result = clean_stage(value, origin, validate_raw, config)
-            if isinstance(result, DeadLetter):
-                await publish_dead_letter(result)
-            else:
+        # take_events exists on faust-streaming's Stream but not on its StreamT protocol.
+        batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
+        async for events in batches:
+            batch = []
+            for event in events:
+                message = event.message
+                metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
+                origin = Origin(message.topic, message.partition, message.offset, message.key)
+                value = message.value if isinstance(message.value, bytes) else b""
+                batch.append((value, origin))
+            for result, seconds in await offload.run(clean_batch, batch, config):
+                metrics.STAGE_SECONDS.labels(stage="clean").observe(seconds)
+                if isinstance(result, DeadLetter):
+                    await publish_dead_letter(result)
+                    continue
                 removed, kept = result.clean["removed_chars"], result.clean["kept_chars"]
                 kind = "html" if result.clean["method"].startswith("html") else "text"
                 metrics.BOILERPLATE_RATIO.labels(input=kind).observe(
                     removed / (removed + kept) if removed + kept else 0.0
                 )
-                await publish("cleaned", result.article_id, result.to_dict(), origin)
+                await publish("cleaned", result.article_id, result.to_dict(), result.origin)
             yield None
 
     @app.agent(cleaned, name="dedup", concurrency=1)
@@ -173,14 +181,15 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
 
     @app.agent(unique, name="enrich")
     async def enrich_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        async for value in stream:
-            with metrics.STAGE_SECONDS.labels(stage="enrich").time():
-                result = enrich_stage(UniqueArticle.from_dict(value), config)
-            if isinstance(result, EnrichedArticle):
-                await publish(route_of(result), result.article_id, result.to_dict(),
-                              result.unique.article.origin)
-            else:
-                await publish_dead_letter(result)
+        async for values in stream.take(settings.batch_size, within=window):
+            batch = [UniqueArticle.from_dict(v) for v in values]
+            for result, seconds in await offload.run(enrich_batch, batch, config):
+                metrics.STAGE_SECONDS.labels(stage="enrich").observe(seconds)
+                if isinstance(result, EnrichedArticle):
+                    await publish(route_of(result), result.article_id, result.to_dict(),
+                                  result.unique.article.origin)
+                else:
+                    await publish_dead_letter(result)
             yield None
 
     if prometheus:
@@ -193,4 +202,5 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         topics={"raw": raw, "cleaned": cleaned, "unique": unique, "enriched": enriched,
                 "duplicates": duplicates, "deadletter": deadletter},
         tables={"urls": urls_table, "hashes": hashes_table},
+        offload=offload,
     )

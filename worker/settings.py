@@ -30,6 +30,10 @@ _DOCS: dict[str, str] = {
     "web_host": "bind address of the web server (/metrics)",
     "web_port": "port of the web server (/metrics)",
     "max_message_bytes": "raw values above this many bytes are dead-lettered as too_large",
+    "processes": "processes that clean and enrich off the event loop; 0 runs them inline "
+    "(blocking the loop)",
+    "batch_size": "most records a clean or enrich batch takes",
+    "batch_window_ms": "how long a batch waits to fill before it runs anyway",
     "log_level": "debug, info, warning, error",
     "log_format": "text or json (one JSON object per line)",
 }
@@ -50,6 +54,9 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_message_bytes: int = DEFAULT_MAX_BYTES
+    processes: int = 1
+    batch_size: int = 32
+    batch_window_ms: int = 50
     log_level: str = "info"
     log_format: str = "text"
 
@@ -79,6 +86,10 @@ class Settings:
     def check(self) -> None:
         if self.partitions < 1:
             raise ValueError("NEWSWIRE_PARTITIONS must be >= 1")
+        if self.processes < 0:
+            raise ValueError("NEWSWIRE_PROCESSES must be >= 0")
+        if self.batch_size < 1 or self.batch_window_ms < 1:
+            raise ValueError("NEWSWIRE_BATCH_SIZE and NEWSWIRE_BATCH_WINDOW_MS must be >= 1")
         if not self.store.startswith(("rocksdb://", "memory://")):
             raise ValueError("NEWSWIRE_STORE must be rocksdb:// or memory://")
         if self.log_format not in ("text", "json"):

@@ -39,7 +39,9 @@ ARTICLE = {
 
 
 def make_app(tmp_path: Path, **overrides: Any) -> Newswire:
-    settings = Settings(store="memory://", datadir=str(tmp_path / "faust"), **overrides)
+    settings = Settings(
+        store="memory://", datadir=str(tmp_path / "faust"), processes=0, **overrides
+    )
     return create_app(settings, prometheus=False)
 
 

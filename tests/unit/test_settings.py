@@ -41,6 +41,9 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "NEWSWIRE_WEB_HOST": "0.0.0.0",
         "NEWSWIRE_WEB_PORT": "9100",
         "NEWSWIRE_MAX_MESSAGE_BYTES": "2097152",
+        "NEWSWIRE_PROCESSES": "0",
+        "NEWSWIRE_BATCH_SIZE": "8",
+        "NEWSWIRE_BATCH_WINDOW_MS": "20",
         "NEWSWIRE_LOG_LEVEL": "debug",
         "NEWSWIRE_LOG_FORMAT": "json",
     }
@@ -59,6 +62,9 @@ def test_every_setting_is_read_from_its_variable() -> None:
         web_host="0.0.0.0",
         web_port=9100,
         max_message_bytes=2097152,
+        processes=0,
+        batch_size=8,
+        batch_window_ms=20,
         log_level="debug",
         log_format="json",
     )
