@@ -18,7 +18,7 @@ import orjson
 from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from worker import codecs, metrics
+from worker import codecs, metrics, observability
 from worker.offload import Offload, clean_batch, enrich_batch
 from worker.pipeline.dedup import DedupIndex
 from worker.pipeline.flow import dedup_stage, route_of
@@ -191,6 +191,8 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                 else:
                     await publish_dead_letter(result)
             yield None
+
+    observability.install(app, {"urls": urls_table, "hashes": hashes_table})
 
     if prometheus:
         # A distinct prefix keeps Faust's own series apart from newswire_*.

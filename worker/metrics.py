@@ -58,6 +58,23 @@ BOILERPLATE_RATIO = Histogram(
     namespace=NAMESPACE,
     buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0),
 )
+CONSUMER_LAG = Gauge(
+    "consumer_lag_messages",
+    "End offset minus committed offset, per partition assigned to this worker.",
+    ["topic", "partition"],
+    namespace=NAMESPACE,
+)
+DEDUP_STATE_ENTRIES = Gauge(
+    "dedup_state_entries",
+    "Entries held in each dedup table on this worker (RocksDB estimate).",
+    ["table"],
+    namespace=NAMESPACE,
+)
+REBALANCES = Counter(
+    "rebalances_total",
+    "Partition assignments this worker received (one per consumer-group rebalance).",
+    namespace=NAMESPACE,
+)
 BUILD_INFO = Gauge(
     "build_info",
     "Always 1; the labels tell which newswire build is running.",
