@@ -200,6 +200,42 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- dlq -------------------------------------------------------------------
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from worker import dlq
+
+    settings = _settings()
+    if args.action == "list":
+        counts: Counter[str] = Counter()
+        for letter in dlq.read_letters(settings):
+            counts[letter.reason] += 1
+            if args.verbose:
+                v = letter.value
+                print(f"{v.get('reason')}\t{v.get('stage')}\t{v.get('source_topic')}:"
+                      f"{v.get('partition')}:{v.get('offset')}\t{v.get('error', '')[:120]}")
+        for reason, n in sorted(counts.items()):
+            print(f"{reason:<24} {n}")
+        print(f"{'total':<24} {sum(counts.values())}")
+        return 0
+    reasons = set(args.reason) if args.reason else None
+    if reasons is None and not args.all:
+        print("newswire dlq replay: name --reason REASON (repeatable) or --all", file=sys.stderr)
+        return 2
+    report = dlq.replay(settings, reasons, to_topic=args.to, dry_run=args.dry_run,
+                        limit=args.max)
+    verb = "would replay" if args.dry_run else "replayed"
+    for reason, n in sorted(report.replayed.items()):
+        print(f"{verb} {n} x {reason}")
+    for reason, n in sorted(report.lost.items()):
+        print(f"cannot replay {n} x {reason}: truncated, and gone from the source topic")
+    print(f"left alone: {sum(report.skipped.values())}")
+    return 1 if report.lost else 0
+
+
 # --- demo (make run) -------------------------------------------------------
 
 
@@ -263,6 +299,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("topics", help="create or list topics")
     p.add_argument("action", choices=["create", "list"])
     p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser(
+        "dlq",
+        help="list dead letters by reason, or replay them to articles.raw after a fix",
+        description="`list` counts the dead letters by reason (-v: one line each). "
+        "`replay` re-publishes the original values of the dead letters with the given "
+        "reasons to the raw topic under their original keys; newswire's deterministic ids "
+        "and dedup make a replay of an already processed input a duplicate, not a copy.",
+    )
+    p.add_argument("action", choices=["list", "replay"])
+    p.add_argument("--reason", action="append", metavar="REASON",
+                   help="replay dead letters with this reason code (repeatable)")
+    p.add_argument("--all", action="store_true", help="replay every dead letter")
+    p.add_argument("--to", metavar="TOPIC", help="replay to this topic (default: the raw topic)")
+    p.add_argument("--dry-run", action="store_true", help="count, publish nothing")
+    p.add_argument("--max", type=int, default=0, help="replay at most N letters")
+    p.add_argument("-v", "--verbose", action="store_true", help="list: one line per letter")
+    p.set_defaults(func=cmd_dlq)
 
     p = sub.add_parser(
         "demo",
