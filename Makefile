@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA  := deploy/local-kafka/kafka.sh
 
-.PHONY: help venv kafka-jars run test test-unit test-integration bench bench-extract lint clean
+.PHONY: help venv kafka-jars test-tools run test test-unit test-integration bench bench-extract lint clean
 
 help:
 	@echo "make run        start local Kafka (unless KAFKA_BOOTSTRAP is set) and the worker, feed"
@@ -33,13 +33,16 @@ run: venv kafka-jars
 	@NEWSWIRE_DATADIR=$${NEWSWIRE_DATADIR:-var/run/state} $(KAFKA) with \
 		$(BIN)/newswire demo $(if $(ONCE),--once)
 
-test: venv kafka-jars
+test: venv kafka-jars test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-tools:
+	@deploy/install-test-tools.sh
 
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: venv kafka-jars
+test-integration: venv kafka-jars test-tools
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 bench: venv kafka-jars bench-extract

@@ -32,6 +32,7 @@ from worker.pipeline.records import (
     UniqueArticle,
 )
 from worker.settings import Settings
+from worker.status import RecentEvents
 from worker.topics import deadletter_limit, internal_topic_config, raw_limit
 
 log = logging.getLogger("newswire")
@@ -115,8 +116,11 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         await topic.send(key=_key_bytes(key), value=value)
         metrics.RECORDS_PUBLISHED.labels(topic=topic.get_topic_name()).inc()
 
+    recent = RecentEvents()
+
     async def publish_dead_letter(letter: DeadLetter) -> None:
         metrics.DEAD_LETTERS.labels(reason=letter.reason, stage=letter.stage).inc()
+        recent.dead_letter(letter)
         log.warning(
             "dead letter", extra={"reason": letter.reason, "stage": letter.stage,
                                   "error": letter.error[:500], "offset": letter.origin.offset},
@@ -169,6 +173,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                 decision = dedup_stage(CleanRecord.from_dict(value), index)
             if isinstance(decision, DuplicateNotice):
                 metrics.DUPLICATES.labels(method=decision.method).inc()
+                recent.duplicate(decision)
                 await publish(
                     "duplicates", decision.article_id, decision.to_dict(), decision.origin
                 )
@@ -192,7 +197,9 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                     await publish_dead_letter(result)
             yield None
 
-    observability.install(app, {"urls": urls_table, "hashes": hashes_table})
+    observability.install(
+        app, {"urls": urls_table, "hashes": hashes_table}, recent, settings.public_topics
+    )
 
     if prometheus:
         # A distinct prefix keeps Faust's own series apart from newswire_*.

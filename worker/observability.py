@@ -11,6 +11,7 @@ import faust
 from faust.web import Request, Response, View
 
 from worker import metrics
+from worker.status import RecentEvents, page, snapshot
 
 _LAG_INTERVAL_S = 5.0
 
@@ -51,8 +52,19 @@ def readiness(app: faust.App) -> dict[str, Any]:
     }
 
 
-def install(app: faust.App, tables: Mapping[str, Any]) -> None:
+def install(
+    app: faust.App, tables: Mapping[str, Any], recent: RecentEvents, topics: dict[str, str]
+) -> None:
     reported: set[tuple[str, int]] = set()
+    status_page = page(topics)
+
+    @app.page("/")
+    async def index(self: View, request: Request) -> Response:
+        return self.html(status_page)
+
+    @app.page("/status.json")
+    async def status(self: View, request: Request) -> Response:
+        return self.json(snapshot(recent))
 
     @app.page("/healthz")
     async def healthz(self: View, request: Request) -> Response:
