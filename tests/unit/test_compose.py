@@ -16,7 +16,7 @@ import sys
 import tomllib
 from collections import Counter
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -75,6 +75,25 @@ def volume_mounts(service: str) -> list[tuple[str, str]]:
 
 def is_path(source: str) -> bool:
     return source.startswith((".", "/", "~"))
+
+
+def repo_path_behind(service: str, container_path: str) -> Path | None:
+    """The repository file or directory a bind mount shows at container_path."""
+    wanted = PurePosixPath(container_path)
+    for source, target in volume_mounts(service):
+        if not is_path(source):
+            continue
+        mount = PurePosixPath(target)
+        if wanted == mount or mount in wanted.parents:
+            return (COMPOSE.parent / source / wanted.relative_to(mount)).resolve()
+    return None
+
+
+def container_port(service: str) -> int:
+    """The port a service listens on inside the network, from its single mapping."""
+    (mapping,) = services()[service].get("ports") or [None]
+    assert mapping is not None, f"{service} publishes no port"
+    return int(str(mapping).split("/")[0].rsplit(":", 1)[-1])
 
 
 def built_from_dockerfile(service: str) -> bool:
@@ -169,7 +188,7 @@ def kafka_names() -> set[str]:
 
 
 def test_the_stack_has_its_services() -> None:
-    assert {"kafka", "worker", "prometheus", "feeder"} <= set(services())
+    assert {"kafka", "worker", "prometheus", "grafana", "feeder"} <= set(services())
     assert set(newswire_services()) >= {"worker", "feeder"}
 
 
@@ -377,6 +396,88 @@ def test_prometheus_discovers_every_worker_on_its_metrics_port() -> None:
     assert ports == {worker_web_port()}, "Prometheus scrapes another port than the worker serves"
     exposed = {int(str(p).split("/")[0]) for p in services()["worker"].get("expose", [])}
     assert exposed in (set(), {worker_web_port()})
+
+
+def test_prometheus_loads_the_alert_rules_mounted_beside_its_config() -> None:
+    config_path = prometheus_config_path()
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    rule_files = config.get("rule_files") or []
+    assert rule_files, "prometheus.yml loads no alert rules"
+    config_dir = PurePosixPath(PROMETHEUS_CONFIG_IN_IMAGE).parent
+    for entry in rule_files:
+        assert not any(ch in entry for ch in "*?["), f"name the rule file, not a glob: {entry}"
+        # Prometheus resolves a relative rule file against its config file's directory,
+        # in the container as promtool does in the repository.
+        in_container = config_dir / entry
+        behind = repo_path_behind("prometheus", str(in_container))
+        assert behind is not None, f"nothing is mounted at {in_container}"
+        assert behind == (config_path.parent / entry).resolve(), (
+            f"{in_container} in the container is {behind}, not {entry} beside prometheus.yml")
+        assert behind.is_file(), behind
+
+
+# --- Grafana -------------------------------------------------------------------------
+
+GRAFANA_PROVISIONING = "/etc/grafana/provisioning"  # the image's GF_PATHS_PROVISIONING
+
+
+def grafana_provisioning(kind: str) -> list[dict[str, Any]]:
+    """Every provisioning document of one kind ("datasources", "dashboards")."""
+    directory = repo_path_behind("grafana", f"{GRAFANA_PROVISIONING}/{kind}")
+    assert directory is not None and directory.is_dir(), (
+        f"{GRAFANA_PROVISIONING}/{kind} is not mounted from the repository")
+    files = sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")])
+    assert files, f"no provisioning file in {directory}"
+    return [yaml.safe_load(f.read_text(encoding="utf-8")) for f in files]
+
+
+def test_grafana_is_the_official_image_with_newswires_provisioning() -> None:
+    grafana = services()["grafana"]
+    assert str(grafana.get("image", "")).startswith("grafana/grafana:"), grafana.get("image")
+    assert "GF_PATHS_PROVISIONING" not in env_of("grafana")
+    provisioning = repo_path_behind("grafana", GRAFANA_PROVISIONING)
+    assert provisioning == ROOT / "deploy" / "grafana" / "provisioning"
+    assert depends_on("grafana").get("prometheus") == "service_healthy"
+    assert "/var/lib/grafana" in {t for s, t in volume_mounts("grafana") if s and not is_path(s)}
+
+
+def test_grafana_datasource_is_the_compose_prometheus() -> None:
+    datasources = [ds for doc in grafana_provisioning("datasources") for ds in doc["datasources"]]
+    prometheus = [ds for ds in datasources if ds["type"] == "prometheus"]
+    assert len(prometheus) == 1 and prometheus[0].get("isDefault"), prometheus
+    (source,) = prometheus
+    match = re.fullmatch(r"http://([^:/]+):(\d+)/?", source["url"])
+    assert match, source["url"]
+    assert match[1] == "prometheus" and int(match[2]) == container_port("prometheus")
+    scrape = yaml.safe_load(prometheus_config_path().read_text())["global"]["scrape_interval"]
+    # $__rate_interval is built from timeInterval: it must be the real scrape interval.
+    assert source.get("jsonData", {}).get("timeInterval") == scrape
+
+
+def test_grafana_loads_the_repositorys_dashboards() -> None:
+    providers = [p for doc in grafana_provisioning("dashboards") for p in doc["providers"]]
+    assert providers
+    loaded = set()
+    for provider in providers:
+        assert provider.get("type", "file") == "file"
+        directory = repo_path_behind("grafana", provider["options"]["path"])
+        assert directory == ROOT / "deploy" / "grafana" / "dashboards", (
+            f"provider {provider['name']} reads {provider['options']['path']}, "
+            "where deploy/grafana/dashboards is not mounted")
+        loaded |= {p.name for p in directory.glob("*.json")}
+    assert "newswire.json" in loaded
+    home = env_of("grafana").get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH")
+    if home:
+        behind = repo_path_behind("grafana", home)
+        assert behind is not None and behind.is_file(), f"home dashboard {home} is not mounted"
+
+
+def test_grafana_answers_on_loopback_and_has_a_healthcheck() -> None:
+    (mapping,) = services()["grafana"]["ports"]
+    assert str(mapping).startswith("127.0.0.1:"), "publish Grafana on loopback only"
+    healthcheck = services()["grafana"].get("healthcheck") or {}
+    test = " ".join(healthcheck.get("test") or [])
+    assert f"localhost:{container_port('grafana')}/api/health" in test, test
 
 
 # --- the image -------------------------------------------------------------------------
