@@ -5,7 +5,7 @@ ports, probes, paths and settings must be the ones the worker really serves and
 reads. The Prometheus config, alert rules and their unit tests go through
 promtool, and so does every PromQL expression of the Grafana dashboard.
 
-promtool comes from Debian's prometheus package (deploy/install-promtool.sh).
+promtool comes from Debian's prometheus package (deploy/install-test-tools.sh).
 Without it these tests skip, except under CI=true, where they fail: a CI run must
 not pass without having checked the rules.
 """
@@ -54,7 +54,7 @@ def promtool() -> str:
         return path
     message = (
         "promtool is not on PATH, so the Prometheus config, alert rules and dashboard "
-        "queries were not checked. Install it with deploy/install-promtool.sh (as root: "
+        "queries were not checked. Install it with deploy/install-test-tools.sh (as root: "
         "apt-get install --no-install-recommends prometheus)."
     )
     if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
