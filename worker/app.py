@@ -117,6 +117,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         metrics.RECORDS_PUBLISHED.labels(topic=topic.get_topic_name()).inc()
 
     recent = RecentEvents()
+    metrics.prime(settings.topic_raw, [t.get_topic_name() for t in topic_by_route.values()])
 
     async def publish_dead_letter(letter: DeadLetter) -> None:
         metrics.DEAD_LETTERS.labels(reason=letter.reason, stage=letter.stage).inc()

@@ -107,7 +107,7 @@ def summary(settings: Settings, snap: Snapshot, sent: int) -> str:
     revisions = snap.total("newswire_revisions_total")
 
     def fmt(counts: dict[str, float]) -> str:
-        return ", ".join(f"{k}: {v:.0f}" for k, v in sorted(counts.items()))
+        return ", ".join(f"{k}: {v:.0f}" for k, v in sorted(counts.items()) if v)
 
     lines = [
         "",

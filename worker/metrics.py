@@ -6,6 +6,8 @@ dedup methods, never a URL or an article id.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
 from worker import __version__
@@ -82,3 +84,28 @@ BUILD_INFO = Gauge(
     namespace=NAMESPACE,
 )
 BUILD_INFO.labels(version=__version__).set(1)
+
+# Every (reason, stage) a dead letter can carry; see parse.py, clean.py, flow.py, app.py.
+DEAD_LETTER_REASONS: tuple[tuple[str, str], ...] = (
+    *((r, "parse") for r in ("too_large", "invalid_utf8", "malformed_json", "not_an_object",
+                             "missing_content", "schema_violation")),
+    *((r, "clean") for r in ("empty_body", "too_large", "extract_timeout", "clean_error",
+                             "publish_failed")),
+    ("publish_failed", "dedup"),
+    ("enrich_error", "enrich"),
+    ("publish_failed", "enrich"),
+)
+DUPLICATE_METHODS = ("url", "exact", "near")
+
+
+def prime(raw_topic: str, output_topics: Iterable[str]) -> None:
+    """Create every known series at 0. Prometheus' increase() ignores the first
+    sample of a new series, so a counter born at 1 would hide its first event
+    from rate-based alerts."""
+    MESSAGES_CONSUMED.labels(topic=raw_topic)
+    for topic in output_topics:
+        RECORDS_PUBLISHED.labels(topic=topic)
+    for reason, stage in DEAD_LETTER_REASONS:
+        DEAD_LETTERS.labels(reason=reason, stage=stage)
+    for method in DUPLICATE_METHODS:
+        DUPLICATES.labels(method=method)

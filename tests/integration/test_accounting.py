@@ -101,10 +101,13 @@ def test_every_input_is_accounted_for_exactly_once(start_worker: Any) -> None:
     assert snap.total("newswire_messages_consumed_total", topic=s.topic_raw) == len(messages)
     for topic, name in route.items():
         assert snap.total("newswire_records_published_total", topic=topic) == expected_routes[name]
-    assert snap.by_label("newswire_dead_letters_total", "reason") == {
+    def nonzero(counts: dict[str, float]) -> dict[str, float]:
+        return {k: v for k, v in counts.items() if v}
+
+    assert nonzero(snap.by_label("newswire_dead_letters_total", "reason")) == {
         k: float(v) for k, v in expected_reasons.items()
     }
-    assert snap.by_label("newswire_duplicates_total", "method") == {
+    assert nonzero(snap.by_label("newswire_duplicates_total", "method")) == {
         k: float(v) for k, v in expected_methods.items()
     }
     assert snap.total("newswire_stage_duration_seconds_count", stage="clean") == len(messages)
