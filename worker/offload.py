@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from worker.pipeline.flow import PipelineConfig, clean_stage, enrich_stage
+from worker.pipeline.boilerplate import SourceLines
+from worker.pipeline.flow import PipelineConfig, clean_stage, enrich_stage_batch
 from worker.pipeline.records import (
     CleanArticle,
     DeadLetter,
@@ -34,40 +35,64 @@ Timed = tuple[T, float]
 
 
 def clean_batch(
-    items: Sequence[tuple[bytes, Origin]], config: PipelineConfig
-) -> list[Timed[CleanArticle | DeadLetter]]:
+    items: Sequence[tuple[bytes, Origin]],
+    config: PipelineConfig,
+    states: Mapping[str, str],
+) -> tuple[list[Timed[CleanArticle | DeadLetter]], dict[str, str]]:
+    """Cleans a batch in order. ``states`` are the stored learned-boilerplate
+    states (JSON) of the batch's sources; the ones the batch changed come back."""
     validate = validator("raw")
+    sources = _SourceStates(states)
     out: list[Timed[CleanArticle | DeadLetter]] = []
     for value, origin in items:
         started = time.perf_counter()
-        result = clean_stage(value, origin, validate, config)
+        result = clean_stage(value, origin, validate, config, sources)
         out.append((result, time.perf_counter() - started))
-    return out
+    return out, {name: sources[name].to_json() for name in sources.touched}
+
+
+class _SourceStates(dict[str, SourceLines]):
+    """Decodes stored states on first use and remembers which ones changed."""
+
+    def __init__(self, stored: Mapping[str, str]) -> None:
+        super().__init__()
+        self.stored = stored
+        self.touched: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key not in self and key in self.stored:
+            super().__setitem__(key, SourceLines.from_json(self.stored[key]))
+        return super().get(key, default)
+
+    def __setitem__(self, key: str, value: SourceLines) -> None:
+        self.touched.add(key)
+        super().__setitem__(key, value)
 
 
 def enrich_batch(
     items: Sequence[UniqueArticle], config: PipelineConfig
 ) -> list[Timed[EnrichedArticle | DeadLetter]]:
-    out: list[Timed[EnrichedArticle | DeadLetter]] = []
-    for unique in items:
-        started = time.perf_counter()
-        result = enrich_stage(unique, config)
-        out.append((result, time.perf_counter() - started))
-    return out
+    started = time.perf_counter()
+    results = enrich_stage_batch(list(items), config)
+    # One model pass serves the batch; each article is charged an equal share.
+    share = (time.perf_counter() - started) / max(len(results), 1)
+    return [(result, share) for result in results]
 
 
-def _warm_up() -> None:
-    from worker.pipeline.enrich import warm_up
+def warm_up(config: PipelineConfig) -> None:
+    """Load the validator and every model, in this process (and in each child)."""
+    from worker.pipeline.enrich import warm_up as load_models
 
     validator("raw")
-    warm_up()
+    load_models(config.enrich)
 
 
 class Offload:
     """Runs batch functions inline (``processes=0``) or in a process pool."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, config: PipelineConfig) -> None:
         self.processes = processes
+        self.config = config
         self._pool: ProcessPoolExecutor | None = None
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -77,7 +102,8 @@ class Offload:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm_up,
+                initializer=warm_up,
+                initargs=(self.config,),
             )
         return self._pool
 

@@ -35,6 +35,24 @@ _TOPICS = [
 ]
 _VERBS = ["announced", "approved", "postponed", "defended", "outlined", "questioned"]
 _DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+# Each story also gets a paragraph of local detail whose every three-word window
+# holds a drawn word: the stories share a template, and without it they would
+# be near-duplicates of each other (word-shingle Jaccard ~0.45) to the sequencer.
+_FIRST = ["Alma", "Bruno", "Cyra", "Dov", "Elin", "Farid", "Greta", "Hugo", "Ilse", "Jora",
+          "Kofi", "Lena", "Milo", "Nadia", "Oskar", "Pia", "Ravi", "Sela", "Timo", "Vera"]
+_LAST = ["Abbott", "Brandt", "Castell", "Dorsey", "Eklund", "Ferrante", "Gale", "Hollis",
+         "Iversen", "Jalloh", "Kemper", "Lodge", "Moreau", "Nakata", "Orme", "Pryce"]
+_STREETS = ["Mill Lane", "Harbour Row", "Station Street", "Quarry Road", "Elm Walk",
+            "Tanner's Yard", "Bridge End", "Chapel Hill", "Salt Street", "Orchard Close"]
+_THINGS = ["potholes", "parking fees", "bus shelters", "street lights", "flood gates",
+           "rent levels", "queues", "noise complaints", "school places", "water pressure",
+           "market stalls", "cycle lanes", "bin collections", "ferry fares", "footpaths"]
+_CHANGES = ["doubled", "halved", "improved", "worsened", "stalled", "recovered", "fluctuated",
+            "vanished", "multiplied", "steadied"]
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"]
+_PLACES_NEAR = ["bakery", "ferry pier", "clinic", "library", "sports hall", "fish market",
+                "town hall", "cinema", "depot", "allotments"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +75,31 @@ def _story(rng: random.Random, n: int) -> dict[str, str]:
         f"months of talks with {org} about {concern}.",
         f"\u201cWe listened to {group} at every stage,\u201d said {person}, who led the "
         f"review. \u201cThis is not the end of the conversation.\u201d",
-        f"The plan is expected to cost about {amount:,} crowns over three years. Critics "
-        f"said the figure left out maintenance, while supporters pointed to savings.",
+        # Every line names the story's own place or people: a sentence repeated
+        # verbatim across a source's articles is boilerplate, and is learned as such.
+        f"The plan for {place} is expected to cost about {amount:,} crowns over three years. "
+        f"Critics at {org} said the figure left out maintenance, while {person} pointed "
+        f"to savings.",
         f"A survey published last spring found that {share} percent of {group} in {place} "
         f"wanted a change, up from the year before.",
         f"{person} said a first progress report would be published in the autumn, and that "
         f"{org} would hold public meetings before then. Report number {n} of this feed.",
+        _local_detail(rng),
     ]
     return {"title": title, "place": place, "paragraphs": "\n\n".join(paragraphs)}
+
+
+def _local_detail(rng: random.Random) -> str:
+    sentences = []
+    for _ in range(8):
+        sentences.append(
+            f"{rng.choice(_FIRST)} {rng.choice(_LAST)}, {rng.randint(19, 88)}, of "
+            f"{rng.randint(2, 240)} {rng.choice(_STREETS)} said {rng.choice(_THINGS)} at the "
+            f"{rng.choice(_PLACES_NEAR)} had {rng.choice(_CHANGES)} since {rng.randint(1, 28)} "
+            f"{rng.choice(_MONTHS)}, and {rng.choice(_THINGS)} {rng.choice(_CHANGES)} "
+            f"{rng.randint(3, 97)} percent."
+        )
+    return " ".join(sentences)
 
 
 def _html(story: dict[str, str], url: str) -> str:

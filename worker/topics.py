@@ -59,6 +59,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         ),
         # Faust would create these itself, but only while the worker starts; made
         # up front, the first consumer-group assignment already includes them.
+        TopicSpec(settings.topic_by_source, n, {"max.message.bytes": limit}, internal=True),
         TopicSpec(settings.topic_cleaned, 1, internal_topic_config(settings.max_message_bytes),
                   internal=True),
         TopicSpec(settings.topic_unique, n, internal_topic_config(settings.max_message_bytes),

@@ -8,6 +8,7 @@ import base64
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -16,9 +17,9 @@ import pytest
 from faust.exceptions import ProducerSendError
 from prometheus_client import REGISTRY
 
-from worker.app import Newswire, create_app
+from worker.app import Newswire, create_app, encode_origin
 from worker.pipeline import flow
-from worker.pipeline.flow import InProcessPipeline, route_of
+from worker.pipeline.flow import InProcessPipeline, route_of, source_key
 from worker.pipeline.records import Origin
 from worker.schemas import validator
 from worker.settings import Settings
@@ -54,6 +55,17 @@ def captured_sends(newswire: Newswire) -> Iterator[dict[str, AsyncMock]]:
         yield sends
 
 
+async def put_raw(agent: Any, value: bytes, key: bytes | None) -> None:
+    """Feeds the clean agent as the route agent does: the message re-keyed by
+    source, with its position on the raw topic in a header."""
+    offset = getattr(agent, "raw_offset", 0)
+    agent.raw_offset = offset + 1
+    message = SimpleNamespace(topic="articles.raw", partition=0, offset=offset, key=key)
+    source = source_key(value) if value else None
+    await agent.put(value, key=source.encode() if source else key,
+                    headers=encode_origin(message, source))
+
+
 def sent(sends: dict[str, AsyncMock], topic: str) -> Sent:
     return [(c.kwargs["key"], c.kwargs["value"]) for c in sends[topic].await_args_list]
 
@@ -68,7 +80,7 @@ async def clean_values(
     with captured_sends(newswire) as sends:
         async with newswire.app.agents["clean"].test_context() as agent:
             for key, value in values:
-                await agent.put(value, key=key)
+                await put_raw(agent, value, key)
     return sends
 
 
@@ -164,8 +176,8 @@ async def test_a_record_the_broker_refuses_becomes_a_publish_failed_dead_letter(
     with captured_sends(newswire) as sends:
         sends["cleaned"].side_effect = [ProducerSendError("MessageSizeTooLarge"), None]
         async with newswire.app.agents["clean"].test_context() as agent:
-            await agent.put(orjson.dumps(ARTICLE), key=b"first")
-            await agent.put(orjson.dumps({**ARTICLE, "url": "https://a.example/2"}), key=b"2nd")
+            await put_raw(agent, orjson.dumps(ARTICLE), b"first")
+            await put_raw(agent, orjson.dumps({**ARTICLE, "url": "https://a.example/2"}), b"2nd")
     [(key, letter)] = sent(sends, "deadletter")
     assert key == b"first"
     assert validator("deadletter")(letter) is None
@@ -275,6 +287,11 @@ async def test_enrich_agent_dead_letters_a_crash_and_keeps_going(
             raise RuntimeError("language model unavailable")
         return real(*args, **kwargs)
 
+    def failing_batch(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("batch failed")
+
+    # The batch fails as a whole, then each article is retried alone.
+    monkeypatch.setattr(flow, "enrich_batch", failing_batch)
     monkeypatch.setattr(flow, "enrich_article", flaky)
     newswire = make_app(tmp_path)
     with captured_sends(newswire) as sends:
@@ -314,7 +331,7 @@ async def test_streaming_agents_decide_exactly_like_the_offline_pipeline(
     with captured_sends(newswire) as sends:
         async with newswire.app.agents["clean"].test_context() as clean:
             for data in raw:
-                await clean.put(data, key=None)
+                await put_raw(clean, data, None)
         async with newswire.app.agents["dedup"].test_context() as dedup:
             for _, value in sent(sends, "cleaned"):
                 await dedup.put(value, key=None)

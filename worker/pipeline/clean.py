@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from worker.pipeline.boilerplate import SourceLines
 from worker.pipeline.dedup import canonical_url, fingerprint, make_article_id, url_host
 from worker.pipeline.extraction import Budget, Extraction, ExtractTimeout
 from worker.pipeline.html_extract import extract_html
@@ -33,7 +34,9 @@ class CleanOptions:
     max_content_chars: int = 50 * 1024 * 1024
 
 
-def _extract(raw: RawArticle, options: CleanOptions) -> Extraction | Rejection:
+def _extract(
+    raw: RawArticle, options: CleanOptions, known: SourceLines | None
+) -> Extraction | Rejection:
     content = raw.html if raw.html and raw.html.strip() else None
     kind = "html"
     if content is None and raw.text and raw.text.strip():
@@ -47,8 +50,10 @@ def _extract(raw: RawArticle, options: CleanOptions) -> Extraction | Rejection:
         )
     budget = Budget(options.time_budget_s)
     try:
-        extract = extract_html if kind == "html" else extract_text
-        extraction = extract(content, budget)
+        if kind == "html":
+            extraction = extract_html(content, budget, base_url=raw.url)
+        else:
+            extraction = extract_text(content, budget, known=known)
         budget.check()
     except ExtractTimeout as exc:
         return Rejection("extract_timeout", "clean", str(exc))
@@ -56,11 +61,16 @@ def _extract(raw: RawArticle, options: CleanOptions) -> Extraction | Rejection:
 
 
 def clean_article(
-    raw: RawArticle, origin: Origin | None = None, options: CleanOptions | None = None
+    raw: RawArticle,
+    origin: Origin | None = None,
+    options: CleanOptions | None = None,
+    known: SourceLines | None = None,
 ) -> CleanArticle | Rejection:
+    """``known`` is the boilerplate learned so far for the article's source
+    (plain text only; see flow.clean_stage for who observes what)."""
     options = options or CleanOptions()
     origin = origin or Origin()
-    extraction = _extract(raw, options)
+    extraction = _extract(raw, options, known)
     if isinstance(extraction, Rejection):
         return extraction
     paragraphs = extraction.paragraphs

@@ -45,6 +45,19 @@ class RemovalLog:
         if len(kept) < _SAMPLES_PER_RULE and text:
             kept.append(text[:_SAMPLE_CHARS])
 
+    def add_count(self, rule: str, count: int, chars: int, *samples: str) -> None:
+        """Many removals under one rule at once: ``chars`` is their total text
+        length (0 for elements that are never rendered, whose text is not worth
+        reading) and ``samples`` the texts of the first few."""
+        self.counts[rule] = self.counts.get(rule, 0) + count
+        self.chars[rule] = self.chars.get(rule, 0) + chars
+        kept = self.samples.setdefault(rule, [])
+        for sample in samples:
+            if len(kept) >= _SAMPLES_PER_RULE:
+                break
+            if sample:
+                kept.append(sample[:_SAMPLE_CHARS])
+
     @property
     def removed_chars(self) -> int:
         return sum(self.chars.values())

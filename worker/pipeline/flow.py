@@ -13,16 +13,25 @@ from typing import Any, Literal
 
 import orjson
 
+from worker.pipeline.boilerplate import SourceLines
 from worker.pipeline.clean import CleanOptions, clean_article
-from worker.pipeline.dedup import DedupIndex
-from worker.pipeline.enrich import EnrichOptions, enrich_article
-from worker.pipeline.parse import DEFAULT_MAX_BYTES, Validator, parse_raw
+from worker.pipeline.dedup import DedupIndex, DedupOptions, canonical_url, url_host
+from worker.pipeline.enrich import EnrichOptions, enrich_article, enrich_batch
+from worker.pipeline.parse import (
+    DEFAULT_MAX_BYTES,
+    Validator,
+    article_from_object,
+    decode_json,
+    parse_raw,
+)
+from worker.pipeline.plaintext import page_lines
 from worker.pipeline.records import (
     CleanArticle,
     DeadLetter,
     DuplicateNotice,
     EnrichedArticle,
     Origin,
+    RawArticle,
     Rejection,
     UniqueArticle,
 )
@@ -35,6 +44,7 @@ Route = Literal["cleaned", "unique", "enriched", "duplicates", "deadletter"]
 class PipelineConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
     clean: CleanOptions = field(default_factory=CleanOptions)
+    dedup: DedupOptions = field(default_factory=DedupOptions)
     enrich: EnrichOptions = field(default_factory=EnrichOptions)
 
 
@@ -50,19 +60,50 @@ def _crash(stage: Any, exc: BaseException, original: bytes, origin: Origin) -> D
     )
 
 
+def source_of(raw: RawArticle) -> str | None:
+    """The source whose learned boilerplate applies: the crawler's ``source``, else
+    the URL's host. The worker partitions the raw stream by it, so one worker
+    holds (and alone updates) each source's statistics."""
+    # Unvalidated input may carry any JSON type here; only strings name a source.
+    if isinstance(raw.source, str) and raw.source.strip():
+        return raw.source.strip().lower()
+    return url_host(canonical_url(raw.url)) if isinstance(raw.url, str) else None
+
+
+def source_key(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
+    """``source_of`` straight from message bytes (None when they do not parse)."""
+    decoded = decode_json(data, max_bytes)
+    if isinstance(decoded, Rejection):
+        return None
+    raw = article_from_object(decoded)
+    return None if isinstance(raw, Rejection) else source_of(raw)
+
+
 def clean_stage(
     data: bytes,
     origin: Origin,
     validate: Validator | None = None,
     config: PipelineConfig | None = None,
+    sources: MutableMapping[str, SourceLines] | None = None,
 ) -> CleanArticle | DeadLetter:
-    """Raw message bytes -> CleanArticle, or a DeadLetter carrying the bytes."""
+    """Raw message bytes -> CleanArticle, or a DeadLetter carrying the bytes.
+
+    ``sources`` holds the learned per-source line statistics: a plain-text
+    article is cleaned with its source's state, then counted into it, so an
+    article is never judged by statistics that already include it and the
+    same stream always gives the same bodies."""
     config = config or PipelineConfig()
     try:
         raw = parse_raw(data, validate, config.max_bytes)
         if isinstance(raw, Rejection):
             return DeadLetter.from_rejection(raw, data, origin)
-        result = clean_article(raw, origin, config.clean)
+        source = source_of(raw) if sources is not None and raw.text and not raw.html else None
+        known = sources.get(source) if sources is not None and source else None
+        result = clean_article(raw, origin, config.clean, known)
+        if sources is not None and source and raw.text:
+            state = known if known is not None else SourceLines()
+            state.observe(page_lines(raw.text))
+            sources[source] = state
         if isinstance(result, Rejection):
             return DeadLetter.from_rejection(result, data, origin)
         return result
@@ -85,6 +126,18 @@ def enrich_stage(
         return _crash("enrich", exc, original, unique.article.origin)
 
 
+def enrich_stage_batch(
+    uniques: list[UniqueArticle], config: PipelineConfig | None = None
+) -> list[EnrichedArticle | DeadLetter]:
+    """Enrich a batch in one pass of the NER model; if the batch fails, each
+    article again alone, so a bad article dead-letters only itself."""
+    config = config or PipelineConfig()
+    try:
+        return list(enrich_batch(uniques, config.enrich))
+    except Exception:
+        return [enrich_stage(unique, config) for unique in uniques]
+
+
 def route_of(record: object) -> Route:
     if isinstance(record, EnrichedArticle):
         return "enriched"
@@ -104,7 +157,8 @@ StopAfter = Literal["clean", "dedup", "enrich"]
 
 
 class InProcessPipeline:
-    """All stages in one process, in input order, with dict-backed dedup state."""
+    """All stages in one process, in input order, with dict-backed dedup state
+    unless other mappings are given (the same tables the worker keeps)."""
 
     def __init__(
         self,
@@ -112,15 +166,24 @@ class InProcessPipeline:
         config: PipelineConfig | None = None,
         urls: MutableMapping[str, Any] | None = None,
         hashes: MutableMapping[str, Any] | None = None,
+        bands: MutableMapping[str, Any] | None = None,
+        sketches: MutableMapping[str, Any] | None = None,
+        timeline: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.validate = validate
         self.config = config or PipelineConfig()
         self.index = DedupIndex(
-            urls if urls is not None else {}, hashes if hashes is not None else {}
+            urls if urls is not None else {},
+            hashes if hashes is not None else {},
+            bands,
+            sketches,
+            timeline,
+            options=self.config.dedup,
         )
+        self.sources: dict[str, SourceLines] = {}
 
     def run(self, data: bytes, origin: Origin, stop_after: StopAfter = "enrich") -> Record:
-        cleaned = clean_stage(data, origin, self.validate, self.config)
+        cleaned = clean_stage(data, origin, self.validate, self.config, self.sources)
         if isinstance(cleaned, DeadLetter) or stop_after == "clean":
             return cleaned
         decided = dedup_stage(cleaned, self.index)

@@ -1,134 +1,118 @@
 """HTML page -> Extraction: main text and metadata.
 
-The page goes through lexbor (via selectolax), a fast C HTML5 parser: it is
-stripped of non-content elements, and the body is the paragraphs of the
-container that holds the most paragraph text (a density heuristic in the
-readability family).
+The page is parsed once by lexbor (via selectolax), a fast C HTML5 parser.
+Metadata comes from the head and markup (``html_metadata``); the body is found
+by walking the DOM once into text blocks (``html_dom``) and picking the blocks
+of the element that holds the most prose net of links and page furniture
+(``html_main``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser
 
-from worker.pipeline.extraction import Budget, Extraction
+from worker.pipeline.extraction import Budget, Extraction, ExtractTimeout
+from worker.pipeline.html_dom import walk
+from worker.pipeline.html_main import select_paragraphs
+from worker.pipeline.html_metadata import extract_metadata
 from worker.pipeline.text import normalise_line
 
-# Elements that never hold article text; removing them first keeps menus,
-# scripts and share widgets out of the density scores.
-_NON_CONTENT = (
-    "script, style, noscript, template, svg, canvas, iframe, object, embed, form, button,"
-    " select, input, textarea, nav, header, footer, aside, menu, dialog"
-)
-_PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "blockquote", "li", "pre")
-# Paragraph text shorter than this is scored but rarely body text on its own.
-_MIN_PARAGRAPH_CHARS = 25
+# Deeper nesting than this costs the parser most of a second (20,000 levels
+# take over a second); real pages stay far below 1,000.
+_MAX_DEPTH = 8000
+# Elements that close themselves or are closed implicitly by the parser: they
+# never deepen the tree, so they are not counted.
+_NOT_NESTING = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr", "p", "li", "dt", "dd", "option", "tr", "td", "th",
+})
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)")
+# A JSON-LD articleBody stands in for the markup's text when it is at least
+# this long and the markup gave less than this share of it.
+_MIN_JSONLD_BODY = 500
+_MISSING_SHARE = 0.3
+_HTML_MARKUP = re.compile(r"<(?:p|br|div|h[1-6]|li)\b", re.IGNORECASE)
 
 
-def _meta(tree: LexborHTMLParser, *selectors: str) -> str | None:
-    for selector in selectors:
-        node = tree.css_first(selector)
-        if node is None:
+def _nesting_exceeds(html: str, limit: int) -> bool:
+    """Whether elements may nest deeper than ``limit`` (an upper bound: tags
+    the parser would close implicitly are counted as open). Only pages with
+    that many tags at all are scanned."""
+    if html.count("<") <= limit:
+        return False
+    depth = 0
+    for match in _TAG.finditer(html):
+        if match.group(2).lower() in _NOT_NESTING:
             continue
-        value = node.attributes.get("content") or node.attributes.get("href")
-        if value is None and node.tag in ("time", "title", "h1"):
-            value = node.attributes.get("datetime") or node.text(deep=True)
-        if value and value.strip():
-            return normalise_line(value)
-    return None
-
-
-def _meta_all(tree: LexborHTMLParser, selector: str) -> list[str]:
-    out: list[str] = []
-    for node in tree.css(selector):
-        value = node.attributes.get("content")
-        if value:
-            out.extend(normalise_line(v) for v in value.split(",") if v.strip())
-    return list(dict.fromkeys(out))
-
-
-def _node_text(node: LexborNode) -> str:
-    return normalise_line(node.text(deep=True, separator=" "))
-
-
-def _best_container(paragraphs: Iterable[tuple[LexborNode, str]]) -> LexborNode | None:
-    """The element whose paragraph children carry the most text; the grandparent
-    gets half credit so bodies split across sibling <div>s still win together."""
-    scores: dict[int, float] = {}
-    nodes: dict[int, LexborNode] = {}
-    for node, text in paragraphs:
-        weight = float(len(text)) if len(text) >= _MIN_PARAGRAPH_CHARS else len(text) * 0.2
-        parent = node.parent
-        for share in (1.0, 0.5):
-            if parent is None:
-                break
-            key = parent.mem_id
-            nodes[key] = parent
-            scores[key] = scores.get(key, 0.0) + weight * share
-            parent = parent.parent
-    if not scores:
-        return None
-    return nodes[max(scores, key=scores.__getitem__)]
-
-
-def _is_inside(node: LexborNode, container: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.mem_id == container.mem_id:
-            return True
-        parent = parent.parent
+        if match.group(1):
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            if depth > limit:
+                return True
     return False
 
 
-def extract_html(html: str, budget: Budget | None = None) -> Extraction:
-    """Main text and metadata of a news page."""
+def extract_html(
+    html: str, budget: Budget | None = None, base_url: str | None = None
+) -> Extraction:
+    """Main text and metadata of a news page; ``base_url`` (the page's address)
+    makes relative canonical and image URLs absolute."""
+    if budget is not None and _nesting_exceeds(html, _MAX_DEPTH):
+        # The parser's work grows with the square of the nesting depth and
+        # cannot be interrupted: such a page would hold the partition for
+        # minutes, so it is refused up front as over budget.
+        raise ExtractTimeout(f"elements nest more than {_MAX_DEPTH} deep")
     tree = LexborHTMLParser(html)
     if budget is not None:
         budget.check()
-    out = Extraction(method="html-density")
-    out.title = _meta(
-        tree, 'meta[property="og:title"]', 'meta[name="twitter:title"]', "title", "h1"
+    meta = extract_metadata(tree, base_url)
+    out = Extraction(
+        method="html-density",
+        title=meta.title,
+        authors=meta.authors,
+        published_at=meta.published_at,
+        section=meta.section,
+        tags=meta.tags,
+        image=meta.image,
+        canonical_url=meta.canonical_url,
     )
-    out.canonical_url = _meta(tree, 'link[rel="canonical"]', 'meta[property="og:url"]')
-    out.published_at = _meta(
-        tree,
-        'meta[property="article:published_time"]',
-        'meta[name="pubdate"]',
-        'meta[name="date"]',
-        'meta[itemprop="datePublished"]',
-        "time[datetime]",
-    )
-    author = _meta(tree, 'meta[name="author"]', 'meta[property="article:author"]')
-    out.authors = [author] if author else []
-    out.section = _meta(tree, 'meta[property="article:section"]')
-    out.tags = _meta_all(tree, 'meta[property="article:tag"], meta[name="keywords"]')
-    image = _meta(tree, 'meta[property="og:image"]', 'meta[name="twitter:image"]')
-    if image:
-        out.image = {"url": image, "caption": None, "credit": None}
-    for node in tree.css(_NON_CONTENT):
-        out.removed.add(f"element:{node.tag}", _node_text(node))
-        node.decompose()
     if budget is not None:
         budget.check()
-    root = tree.body or tree.root
+    # From the root, not <body>: scripts and styles in <head> are audited too.
+    root = tree.root
     if root is None:
         return out
-    candidates = [(n, _node_text(n)) for n in root.css(", ".join(_PARAGRAPH_TAGS))]
-    candidates = [(n, t) for n, t in candidates if t]
-    container = _best_container(candidates)
-    if container is None:
-        fallback = _node_text(root)
-        out.paragraphs = [fallback] if fallback else []
-        return out
-    seen: set[str] = set()
-    for node, text in candidates:
-        # Nested paragraph tags (li > p) would repeat text; keep the first copy.
-        if text in seen:
-            continue
-        if not _is_inside(node, container):
-            out.removed.add("outside-main-container", text)
-            continue
-        seen.add(text)
-        out.paragraphs.append(text)
+    page = walk(root, budget.check if budget is not None else None)
+    # Scripts, styles and other never-rendered elements are counted, not read:
+    # their text is not the article's and reading it would cost more than the
+    # rest of the extraction.
+    for tag, count in page.skipped.items():
+        out.removed.add_count(f"element:{tag}", count, 0)
+    if budget is not None:
+        budget.check()
+    out.paragraphs = select_paragraphs(page, meta.title_variants, out.removed)
+    if meta.article_body and _body_is_missing(out.paragraphs, meta.article_body):
+        # Pages rendered by scripts carry their text only in JSON-LD for search
+        # engines; the markup holds a shell.
+        out.paragraphs = _jsonld_paragraphs(meta.article_body)
+        out.method = "html-jsonld"
     return out
+
+
+def _body_is_missing(paragraphs: list[str], article_body: str) -> bool:
+    found = sum(len(p) for p in paragraphs)
+    return len(article_body) >= _MIN_JSONLD_BODY and found < _MISSING_SHARE * len(article_body)
+
+
+def _jsonld_paragraphs(article_body: str) -> list[str]:
+    if _HTML_MARKUP.search(article_body):
+        fragment = LexborHTMLParser(article_body).root
+        if fragment is None:
+            return []
+        lines = [b.text for b in walk(fragment).blocks]
+    else:
+        lines = article_body.splitlines()
+    return [p for p in map(normalise_line, lines) if p]

@@ -63,10 +63,47 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class Fingerprints:
-    """What the dedup sequencer needs, computed upstream in the parallel stage."""
+    """What the dedup sequencer needs, computed upstream in the parallel stage.
+
+    The MinHash fields travel as JSON between agents, so they are compact:
+    ``signature`` is base64 of the low bits of each MinHash slot and ``bands``
+    are short hex LSH keys. A body with no word shingles has ``shingles`` 0, an
+    empty signature and no bands: it is never evidence of a near-duplicate.
+    Records written before these fields existed read back with those empty
+    values, so they still get URL and exact decisions.
+    """
 
     content_hash: str
     body_words: int
+    shingles: int = 0  # distinct word shingles in the body
+    signature: str = ""
+    bands: list[str] = field(default_factory=list)
+    scheme: str = ""  # MinHash parameters; sketches of different schemes never compare
+
+    def to_dict(self, sketch: bool = True) -> dict[str, Any]:
+        """``sketch=False`` leaves out the MinHash fields, which only the sequencer
+        reads (the public EnrichedArticle keeps its fingerprints as they were)."""
+        if not sketch:
+            return {"content_hash": self.content_hash, "body_words": self.body_words}
+        return {
+            "content_hash": self.content_hash,
+            "body_words": self.body_words,
+            "shingles": self.shingles,
+            "signature": self.signature,
+            "bands": list(self.bands),
+            "scheme": self.scheme,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fingerprints:
+        return cls(
+            content_hash=d["content_hash"],
+            body_words=int(d["body_words"]),
+            shingles=int(d.get("shingles") or 0),
+            signature=str(d.get("signature") or ""),
+            bands=[str(b) for b in d.get("bands") or []],
+            scheme=str(d.get("scheme") or ""),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +143,7 @@ class CleanArticle:
             "section": self.section,
             "image": dict(self.image) if self.image is not None else None,
             "clean": dict(self.clean),
-            "fingerprints": asdict(self.fingerprints),
+            "fingerprints": self.fingerprints.to_dict(),
             "origin": self.origin.to_dict(),
             "extra": dict(self.extra),
         }
@@ -129,7 +166,7 @@ class CleanArticle:
             section=d.get("section"),
             image=d.get("image"),
             clean=dict(d.get("clean") or {}),
-            fingerprints=Fingerprints(**d["fingerprints"]),
+            fingerprints=Fingerprints.from_dict(d["fingerprints"]),
             origin=Origin(origin.get("topic"), origin.get("partition"), origin.get("offset")),
             extra=dict(d.get("extra") or {}),
         )
@@ -183,6 +220,61 @@ class Enrichment:
     sentence_count: int
     reading_time_minutes: float
     summary: str
+    entities: list[Entity] = field(default_factory=list)
+    places: Places = field(default_factory=lambda: Places())
+    keywords: list[Keyword] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A person, organisation, place, ... with its short forms merged in."""
+
+    name: str  # canonical: the fullest form the article uses
+    type: str  # person | organization | location | event | other
+    label: str  # the NER model's own label (PERSON, ORG, GPE, NORP, ...)
+    mentions: int
+    first_offset: int  # character offset in the body
+    salience: float  # 1.0 for the most salient entity of the article
+    aliases: list[str]  # surface forms seen in the body, most frequent first
+
+
+@dataclass(frozen=True, slots=True)
+class CountryMention:
+    code: str  # ISO 3166-1 alpha-2
+    mentions: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dateline:
+    name: str
+    country: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Places:
+    countries: list[CountryMention] = field(default_factory=list)
+    dateline: Dateline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    phrase: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    text: str
+    speaker: str | None  # canonical entity name, None when unattributed
+    offset: int  # character offset of the quotation in the body
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    label: str  # IPTC media topic, level 1 name
+    score: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +288,9 @@ class EnrichedArticle:
 
     def to_dict(self) -> dict[str, Any]:
         d = self.unique.to_dict()
+        # The public record keeps its fingerprints as they were; the MinHash
+        # sketch is the sequencer's business.
+        d["fingerprints"] = self.unique.article.fingerprints.to_dict(sketch=False)
         del d["language_hint"]
         d["schema_version"] = ENRICHED_SCHEMA_VERSION
         d.update(asdict(self.enrichment))
