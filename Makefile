@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA  := deploy/local-kafka/kafka.sh
 
-.PHONY: help venv kafka-jars test-tools run test test-unit test-integration bench bench-extract lint clean
+.PHONY: help venv kafka-jars test-tools run test test-unit test-integration bench bench-extract bench-enrich bench-dedup lint clean
 
 help:
 	@echo "make run        start local Kafka (unless KAFKA_BOOTSTRAP is set) and the worker, feed"
@@ -14,6 +14,7 @@ help:
 	@echo "make test       unit + integration tests (the suite starts its own Kafka broker)"
 	@echo "make bench      extraction quality vs trafilatura, then pure-pipeline vs end-to-end"
 	@echo "                throughput through Kafka (make bench-extract: the first part only)"
+	@echo "make bench-enrich  enrichment speed vs spaCy NER-only, entity recall, topic accuracy"
 	@echo "make bench-dedup near-duplicate quality vs datasketch, sequencer speed, state size"
 	@echo "                (BENCH_ARGS=--full: state at 1M articles)"
 	@echo "make lint       ruff and mypy --strict"
@@ -53,6 +54,9 @@ bench: venv kafka-jars bench-extract
 
 bench-extract: venv
 	$(BIN)/python bench/extract.py
+
+bench-enrich: venv
+	$(BIN)/python bench/enrich.py
 
 bench-dedup: venv
 	$(BIN)/python bench/dedup.py $(BENCH_ARGS)
