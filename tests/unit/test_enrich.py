@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import unique_article
 from worker.pipeline.enrich import (
     WORDS_PER_MINUTE,
     EnrichOptions,
     detect_language,
     enrich_article,
 )
-from worker.pipeline.records import CleanArticle, EnrichedArticle, Fingerprints, UniqueArticle
-from worker.pipeline.text import normalise_line, paragraphs_to_body, words
+from worker.pipeline.records import EnrichedArticle, UniqueArticle
+from worker.pipeline.text import normalise_line, paragraphs_to_body
 
 ENGLISH = (
     "The town council approved a new budget on Tuesday evening. Residents will see more "
@@ -34,22 +35,7 @@ def unique_of(text: str, url: str | None = "https://valley-times.example/a") -> 
     tests are about enrichment, not about what the cleaner keeps."""
     headline, *lines = text.split("\n")
     body = paragraphs_to_body([normalise_line(line) for line in lines])
-    article = CleanArticle(
-        article_id="a" * 32,
-        url=url,
-        canonical_url=url,
-        source=None,
-        title=headline,
-        body=body,
-        authors=[],
-        published_at=None,
-        fetched_at=None,
-        language_hint=None,
-        tags=[],
-        clean={"method": "text", "removed_chars": 0, "kept_chars": len(body), "removed": []},
-        fingerprints=Fingerprints(content_hash="b" * 32, body_words=len(words(body))),
-    )
-    return UniqueArticle(article, revision=1, supersedes=None)
+    return unique_article(body, title=headline, url=url)
 
 
 @pytest.mark.parametrize(

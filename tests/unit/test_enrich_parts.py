@@ -7,12 +7,11 @@ import time
 
 import pytest
 
+from tests.factories import unique_article
 from worker.pipeline.enrich import EnrichOptions, enrich_article, enrich_batch
 from worker.pipeline.records import (
-    CleanArticle,
     EnrichedArticle,
     Entity,
-    Fingerprints,
     UniqueArticle,
 )
 from worker.pipeline.text import words
@@ -20,22 +19,10 @@ from worker.schemas import validator
 
 
 def unique(body: str, title: str | None = "Headline", n: int = 0) -> UniqueArticle:
-    article = CleanArticle(
-        article_id=f"{n:032x}",
-        url=f"https://valley-times.example/{n}",
-        canonical_url=f"https://valley-times.example/{n}",
-        source="valley-times.example",
-        title=title,
-        body=body,
-        authors=[],
-        published_at=None,
-        fetched_at=None,
-        language_hint=None,
-        tags=[],
-        clean={"method": "text", "removed_chars": 0, "kept_chars": len(body), "removed": []},
-        fingerprints=Fingerprints(content_hash=f"{n:032x}", body_words=len(words(body))),
+    return unique_article(
+        body, title=title, url=f"https://valley-times.example/{n}",
+        source="valley-times.example", n=n,
     )
-    return UniqueArticle(article, revision=1, supersedes=None)
 
 
 def enrich(body: str, title: str | None = "Headline") -> EnrichedArticle:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import unique_article
 from worker.pipeline.enrich import enrich_article
-from worker.pipeline.records import CleanArticle, EnrichedArticle, Fingerprints, UniqueArticle
-from worker.pipeline.text import normalise_line, paragraphs_to_body, words
+from worker.pipeline.records import EnrichedArticle, UniqueArticle
+from worker.pipeline.text import normalise_line, paragraphs_to_body
 from worker.schemas import validator
 
 
@@ -29,22 +30,7 @@ def _article(path: Path) -> UniqueArticle:
     headline, rest = lines[0], lines[1:]
     end = next(i for i, line in enumerate(rest) if line.startswith("Tags "))
     body = paragraphs_to_body(rest[:end])
-    article = CleanArticle(
-        article_id="5" * 32,
-        url=None,
-        canonical_url=None,
-        source=None,
-        title=headline,
-        body=body,
-        authors=[],
-        published_at=None,
-        fetched_at=None,
-        language_hint=None,
-        tags=[],
-        clean={"method": "text", "removed_chars": 0, "kept_chars": len(body), "removed": []},
-        fingerprints=Fingerprints(content_hash="6" * 32, body_words=len(words(body))),
-    )
-    return UniqueArticle(article, revision=1, supersedes=None)
+    return unique_article(body, title=headline, n=5)
 
 
 def _by_name(seed: EnrichedArticle) -> dict[str, tuple[str, list[str]]]:
