@@ -145,13 +145,15 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     table_schema: faust.Schema[Any, Any] = faust.Schema(
         key_serializer=codecs.CODEC_NAME, value_serializer=codecs.CODEC_NAME
     )
-    urls_table = app.Table("dedup-urls", partitions=1, schema=table_schema)
-    hashes_table = app.Table("dedup-hashes", partitions=1, schema=table_schema)
-    index = DedupIndex(urls_table, hashes_table)
+    dedup_tables = {
+        name: app.Table(f"dedup-{name}", partitions=1, schema=table_schema)
+        for name in ("urls", "hashes", "bands", "sketches", "timeline")
+    }
+    config = settings.pipeline_config()
+    index = DedupIndex(**dedup_tables, options=config.dedup)
     # Learned boilerplate per source, co-partitioned with by_source (same key,
     # same partition count): the worker cleaning a source holds its statistics.
     sources_table = app.Table("source-lines", partitions=settings.partitions)
-    config = settings.pipeline_config()
     topic_by_route: dict[str, faust.TopicT] = {
         "by_source": by_source, "cleaned": cleaned, "unique": unique, "enriched": enriched,
         "duplicates": duplicates, "deadletter": deadletter,
@@ -270,9 +272,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                     await publish_dead_letter(result)
             yield None
 
-    observability.install(
-        app, {"urls": urls_table, "hashes": hashes_table}, recent, settings.public_topics
-    )
+    observability.install(app, dedup_tables, recent, settings.public_topics)
 
     if prometheus:
         # A distinct prefix keeps Faust's own series apart from newswire_*.
@@ -282,6 +282,6 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         app=app,
         settings=settings,
         topics={"raw": raw, **topic_by_route},
-        tables={"urls": urls_table, "hashes": hashes_table, "sources": sources_table},
+        tables={**dedup_tables, "sources": sources_table},
         offload=offload,
     )

