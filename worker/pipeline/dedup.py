@@ -481,6 +481,9 @@ class DedupIndex:
             del self.sketches[handle]
             for key in _unpack(str(stored[4]), self.options.scheme.bands):
                 handles = self.bands.get(key)
+                if handles == handle:  # the usual band: this article alone
+                    del self.bands[key]
+                    continue
                 if not handles or not _holds(handles, handle):
                     continue
                 rest = "".join(
@@ -500,13 +503,14 @@ def _always(bucket: int | None) -> bool:
 
 
 def _pack(keys: list[str]) -> str:
-    return base64.b64encode(b"".join(bytes.fromhex(k) for k in keys)).decode("ascii")
+    """Band keys (same-length hex) as base64 of their bytes: two thirds the size."""
+    return base64.b64encode(bytes.fromhex("".join(keys))).decode("ascii")
 
 
 def _unpack(packed: str, count: int) -> list[str]:
-    raw = base64.b64decode(packed)
-    width = len(raw) // count if count else 0
-    return [raw[i : i + width].hex() for i in range(0, width * count, width)] if width else []
+    joined = base64.b64decode(packed).hex()
+    width = len(joined) // count if count else 0
+    return [joined[i : i + width] for i in range(0, width * count, width)] if width else []
 
 
 def _holds(handles: str, handle: str) -> bool:
