@@ -7,7 +7,7 @@ the documented defaults are the real ones.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -46,6 +46,14 @@ _DOCS: dict[str, str] = {
 }
 
 
+# Field annotation (a string, under postponed evaluation) -> parser and its name
+# for error messages.
+_CONVERTERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "int": (int, "an integer"),
+    "float": (float, "a number"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     broker: str = "kafka://127.0.0.1:9092"
@@ -80,22 +88,13 @@ class Settings:
                 raw = env["KAFKA_BOOTSTRAP"]
             if raw is None or raw == "":
                 continue
-            if f.type in ("float", float):
-                try:
-                    values[f.name] = float(raw)
-                except ValueError:
-                    raise ValueError(
-                        f"NEWSWIRE_{f.name.upper()} must be a number, got {raw!r}"
-                    ) from None
-            elif f.type in ("int", int):
-                try:
-                    values[f.name] = int(raw)
-                except ValueError:
-                    raise ValueError(
-                        f"NEWSWIRE_{f.name.upper()} must be an integer, got {raw!r}"
-                    ) from None
-            else:
-                values[f.name] = raw
+            convert, kind = _CONVERTERS.get(str(f.type), (str, "text"))
+            try:
+                values[f.name] = convert(raw)
+            except ValueError:
+                raise ValueError(
+                    f"NEWSWIRE_{f.name.upper()} must be {kind}, got {raw!r}"
+                ) from None
         settings = cls(**values)
         settings.check()
         return settings
