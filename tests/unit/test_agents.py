@@ -5,6 +5,7 @@ by an AsyncMock so we see exactly what the agent would publish, and where."""
 from __future__ import annotations
 
 import base64
+import itertools
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -194,20 +195,27 @@ async def test_a_record_the_broker_refuses_becomes_a_publish_failed_dead_letter(
 # --- dedup agent ---------------------------------------------------------------------
 
 
+_RAW_OFFSETS = itertools.count(500)
+
+
 async def cleaned_value(tmp_path: Path, article: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned record of ``article`` as if read from its own raw offset (each
+    test context numbers from 0; one position twice would be a re-processing)."""
     sends = await clean_values(make_app(tmp_path / "upstream"), [(None, orjson.dumps(article))])
     [(_, value)] = sent(sends, "cleaned")
-    return value
+    return {**value, "origin": {**value["origin"], "offset": next(_RAW_OFFSETS)}}
 
 
 async def test_dedup_agent_routes_a_repeated_article_to_duplicates(tmp_path: Path) -> None:
     value = await cleaned_value(tmp_path, ARTICLE)
+    # The crawler sends the page again: the same record from a later raw offset.
+    resent = {**value, "origin": {**value["origin"], "offset": value["origin"]["offset"] + 1}}
     newswire = make_app(tmp_path)
     before = metric("newswire_duplicates_total", {"method": "url"})
     with captured_sends(newswire) as sends:
         async with newswire.app.agents["dedup"].test_context() as agent:
             await agent.put(value, key=value["article_id"].encode())
-            await agent.put(value, key=value["article_id"].encode())
+            await agent.put(resent, key=value["article_id"].encode())
     [(key, unique)] = sent(sends, "unique")
     assert key == value["article_id"].encode()
     assert (unique["revision"], unique["supersedes"]) == (1, None)
@@ -222,6 +230,20 @@ async def test_dedup_agent_routes_a_repeated_article_to_duplicates(tmp_path: Pat
         newswire.tables["urls"]["https://valley-times.example/news/flood-wall"][0]
         == (value["article_id"])
     )
+
+
+async def test_dedup_agent_re_processing_an_input_repeats_its_decision(tmp_path: Path) -> None:
+    """After a crash the uncommitted tail comes back with the same raw positions:
+    the same article again, not a duplicate of itself."""
+    value = await cleaned_value(tmp_path, ARTICLE)
+    newswire = make_app(tmp_path)
+    with captured_sends(newswire) as sends:
+        async with newswire.app.agents["dedup"].test_context() as agent:
+            await agent.put(value, key=value["article_id"].encode())
+            await agent.put(value, key=value["article_id"].encode())
+    assert sent(sends, "duplicates") == []
+    first, again = sent(sends, "unique")
+    assert first == again
 
 
 async def test_dedup_agent_sends_syndicated_copies_and_revisions_the_right_way(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -164,8 +166,14 @@ BODY = (
 UPDATED = BODY + "\nThe council will inspect the wall again next month."
 
 
-def article(url: str | None, text: str = BODY, offset: int = 0) -> CleanArticle:
-    result = clean_article(RawArticle(url=url, text=text), Origin("articles.raw", 0, offset))
+# Every input sits at its own offset unless a test re-processes one on purpose:
+# the same position twice is a replay, not a resend.
+_OFFSETS = itertools.count(1_000)
+
+
+def article(url: str | None, text: str = BODY, offset: int | None = None) -> CleanArticle:
+    at = next(_OFFSETS) if offset is None else offset
+    result = clean_article(RawArticle(url=url, text=text), Origin("articles.raw", 0, at))
     assert isinstance(result, CleanArticle)
     return result
 
@@ -739,3 +747,102 @@ def test_the_offline_pipeline_decides_with_the_configured_options() -> None:
             raw = orjson.dumps({"url": f"https://h.example/{n}", "text": text})
             routes.append(route_of(pipeline.run(raw, Origin("articles.raw", 0, n), "dedup")))
         assert routes == ["unique", expected]
+
+
+# --- re-processing ------------------------------------------------------------------
+# At-least-once delivery re-processes the uncommitted tail after a crash: the
+# sequencer's state already holds those inputs' writes, and each must still get
+# the decision it got the first time (never "a duplicate of itself").
+
+
+def at(offset: int, url: str | None, text: str, when: str = T0) -> CleanArticle:
+    """A clean article read from articles.raw at ``offset``."""
+    return replace(make(url, text, when), origin=Origin("articles.raw", 0, offset))
+
+
+def decision_of(d: UniqueArticle | DuplicateNotice) -> tuple[Any, ...]:
+    if isinstance(d, DuplicateNotice):
+        return ("dup", d.article_id, d.duplicate_of, d.method, d.similarity)
+    return ("unique", d.article.article_id, d.revision, d.supersedes)
+
+
+def test_a_re_processed_stream_tail_gets_the_same_decisions() -> None:
+    stories = [FERRY, BAKERY]
+    stream: list[CleanArticle] = []
+    for n in range(40):
+        story = stories[n % 2]
+        if n % 5 == 4:
+            text = body(story[: 3 + n % 2])  # a truncated or shortened copy: near
+        elif n % 7 == 3:
+            text = body(story) + f"\n\nCorrection {n}: an earlier version misnamed the ward."
+        else:
+            text = body(story)
+        url = None if n % 11 == 10 else f"https://site{n % 3}.example/story/{n % 13}"
+        if n % 6 == 5:  # a crawler re-sends an earlier page
+            earlier = stream[-2]
+            url, text = earlier.url, earlier.body
+        stream.append(at(n, url, text, later(n / 24)))
+    t = tables()
+    index = index_over(t, DedupOptions())
+    first = [decision_of(index.decide(a)) for a in stream]
+    kinds = {d[0] if d[0] == "unique" else d[3] for d in first}
+    assert {"unique", "url", "exact", "near"} <= kinds
+    assert any(d[0] == "unique" and d[2] > 1 for d in first), "the stream has revisions"
+    # A crash after the last decision, before any offset commit: the worker comes
+    # back on the recovered tables and re-reads the last ten inputs.
+    recovered = index_over({name: dict(table) for name, table in t.items()}, DedupOptions())
+    again = [decision_of(recovered.decide(a)) for a in stream[-10:]]
+    assert again == first[-10:]
+
+
+def test_a_resend_from_another_position_is_still_a_duplicate() -> None:
+    index = index_over(tables())
+    original = at(1, "https://valley.example/a", body(FERRY))
+    unique(index.decide(original))
+    assert unique(index.decide(original)).revision == 1  # the same input again
+    resent = at(2, "https://valley.example/a", body(FERRY))
+    assert duplicate(index.decide(resent)).method == "url"
+
+
+def test_a_re_processed_revision_keeps_its_number_and_what_it_supersedes() -> None:
+    index = index_over(tables())
+    v1 = at(1, "https://valley.example/a", body(FERRY))
+    v2 = at(2, "https://valley.example/a", body(FERRY) + "\n\nUpdated with the mayor's reply.")
+    unique(index.decide(v1))
+    decided = unique(index.decide(v2))
+    replayed = unique(index.decide(v2))
+    assert (replayed.revision, replayed.supersedes) == (2, v1.article_id) == (
+        decided.revision, decided.supersedes)
+
+
+def test_a_re_processed_near_duplicate_keeps_its_method_and_similarity() -> None:
+    index = index_over(tables())
+    unique(index.decide(at(1, "https://valley.example/a", body(FERRY))))
+    copy = at(2, "https://wire.example/b", body(FERRY[:-1]))
+    decided = near(index.decide(copy))
+    replayed = near(index.decide(copy))
+    assert (replayed.duplicate_of, replayed.similarity) == (
+        decided.duplicate_of, decided.similarity)
+
+
+@pytest.mark.parametrize("lost", ["urls", "urls+hashes"])
+def test_an_input_whose_writes_were_partly_lost_is_not_its_own_duplicate(lost: str) -> None:
+    """Table writes reach their changelogs independently: a crash may keep some
+    of a decision's writes and lose others."""
+    t = tables()
+    index = index_over(t)
+    a = at(1, "https://valley.example/a", body(FERRY))
+    unique(index.decide(a))
+    t["urls"].clear()
+    if lost == "urls+hashes":
+        t["hashes"].clear()  # only the sketch and its bands survived
+    replayed = unique(index.decide(a))
+    assert (replayed.revision, replayed.supersedes) == (1, None)
+
+
+def test_an_input_without_a_url_is_re_processed_as_itself() -> None:
+    index = index_over(tables())
+    a = at(1, None, body(BAKERY))
+    unique(index.decide(a))
+    unique(index.decide(a))
+    assert duplicate(index.decide(at(2, None, body(BAKERY)))).method == "exact"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +41,12 @@ def valid(name: str, document: dict[str, Any]) -> None:
     assert problem is None, f"{name}: {problem}\n{document}"
 
 
+_AT = itertools.count(77)
+
+
 def clean_of(text: str, url: str | None = "https://valley-times.example/a") -> CleanArticle:
-    result = clean_article(RawArticle(url=url, text=text), Origin("articles.raw", 2, 77))
+    # Each article at its own offset: the same position twice would be a replay.
+    result = clean_article(RawArticle(url=url, text=text), Origin("articles.raw", 2, next(_AT)))
     assert isinstance(result, CleanArticle)
     return result
 

@@ -36,6 +36,7 @@ from worker.pipeline.records import (
     DuplicateMethod,
     DuplicateNotice,
     Fingerprints,
+    Origin,
     UniqueArticle,
 )
 
@@ -223,18 +224,36 @@ def event_time(article: CleanArticle) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class UrlEntry:
+    """What a canonical URL last showed. ``origin`` (the input's Kafka position) and
+    ``note`` (the decision: the superseded id of a unique article, or
+    ``[method, similarity]`` of a duplicate) let a re-processed input get back the
+    decision it got the first time (see ``DedupIndex.decide``)."""
+
     article_id: str
     content_hash: str
     revision: int
     bucket: int | None = None  # expiry bucket; None for entries written before expiry existed
+    origin: str | None = None
+    note: Any = None
 
     def to_json(self) -> list[Any]:
-        return [self.article_id, self.content_hash, self.revision, self.bucket]
+        return [self.article_id, self.content_hash, self.revision, self.bucket, self.origin,
+                self.note]
 
     @classmethod
     def from_json(cls, value: list[Any]) -> UrlEntry:
         bucket = value[3] if len(value) > 3 else None
-        return cls(str(value[0]), str(value[1]), int(value[2]), bucket)
+        origin = value[4] if len(value) > 4 else None
+        note = value[5] if len(value) > 5 else None
+        return cls(str(value[0]), str(value[1]), int(value[2]), bucket, origin, note)
+
+
+def replay_token(origin: Origin) -> str | None:
+    """The identity of an input across re-processing: its position in the topic it
+    was consumed from. Inputs without one (offline files) are never replays."""
+    if origin.topic is None or origin.partition is None or origin.offset is None:
+        return None
+    return f"{origin.topic}:{origin.partition}:{origin.offset}"
 
 
 def _put_all(store: MutableMapping[str, Any], items: dict[str, Any]) -> None:
@@ -300,10 +319,16 @@ class DedupIndex:
     def decide(
         self, article: CleanArticle, now: float | None = None
     ) -> UniqueArticle | DuplicateNotice:
-        """``now`` (POSIX seconds) overrides the article's own event time."""
+        """``now`` (POSIX seconds) overrides the article's own event time.
+
+        Re-processing is idempotent: an input that comes back (the worker crashed
+        after deciding it but before committing its offset, or an upstream stage
+        re-sent it) gets the decision it got the first time, never "duplicate of
+        itself". Entries carry the input position that wrote them for this."""
         clock = self._clock.tick(now if now is not None else event_time(article), self._forget)
         stamp = clock.watermark if clock is not None else PENDING
         live = clock.live if clock is not None else _always
+        token = replay_token(article.origin)
         prints = article.fingerprints
         chash = prints.content_hash
         canonical = article.canonical_url
@@ -313,6 +338,11 @@ class DedupIndex:
             previous = UrlEntry.from_json(stored) if stored is not None else None
             if previous is not None and not live(previous.bucket):
                 previous = None
+            # The same input with the same body: re-processed, not re-sent. (A body
+            # cleaned differently the second time is decided afresh, as a revision.)
+            if (previous is not None and token is not None and previous.origin == token
+                    and previous.content_hash == chash):
+                return self._again(article, previous)
             if previous is not None and previous.content_hash == chash:
                 return self._duplicate(article, previous.article_id, "url", 1.0)
         first_with_body = None
@@ -320,8 +350,11 @@ class DedupIndex:
         if exact_evidence:
             stored_hash = self.hashes.get(chash)
             if stored_hash is not None:
-                of, bucket = _hash_entry(stored_hash)
-                first_with_body = of if live(bucket) else None
+                of, bucket, wrote = _hash_entry(stored_hash)
+                # This input's own entry (its URL entry was lost with a crash) is no
+                # evidence against it.
+                mine = token is not None and wrote == token
+                first_with_body = of if live(bucket) and not mine else None
         near_evidence = self._near_evidence(prints) and first_with_body is None
         # Each band's article list, read once for both the lookup and the insert.
         listed: list[str | None] = list(map(self.bands.get, prints.bands)) if near_evidence else []
@@ -331,7 +364,7 @@ class DedupIndex:
         if previous is None and first_with_body is not None:
             match = (first_with_body, "exact", 1.0)
         elif previous is None and near_evidence:
-            near = self._nearest(prints, listed, live)
+            near = self._nearest(prints, listed, live, article.article_id)
             if near is not None:
                 match = (near[0], "near", near[1])
         # The URL records the article it shows, the first-seen one for a syndicated
@@ -339,8 +372,10 @@ class DedupIndex:
         # URL supersedes an article downstream consumers have.
         shown = match[0] if match is not None else article.article_id
         revision = previous.revision + 1 if previous is not None else 1
+        supersedes = previous.article_id if previous is not None else None
         if canonical is not None:
-            self.urls[canonical] = UrlEntry(shown, chash, revision, stamp).to_json()
+            note = [match[1], round(match[2], 4)] if match is not None else supersedes
+            self.urls[canonical] = UrlEntry(shown, chash, revision, stamp, token, note).to_json()
         if match is not None:
             if canonical is not None:
                 self._clock.record(stamp, [canonical, "", ""])
@@ -348,18 +383,25 @@ class DedupIndex:
         handle = article.article_id[:_HANDLE]
         wrote_hash = exact_evidence and first_with_body is None
         if wrote_hash:
-            self.hashes[chash] = [article.article_id, stamp]
+            self.hashes[chash] = [article.article_id, stamp, token]
         if near_evidence:
             self._index(handle, article.article_id, prints, listed, stamp)
         if canonical is not None or wrote_hash or near_evidence:
             self._clock.record(stamp, [
                 canonical or "", chash if wrote_hash else "", handle if near_evidence else ""
             ])
-        return UniqueArticle(
-            article=article,
-            revision=revision,
-            supersedes=previous.article_id if previous is not None else None,
-        )
+        return UniqueArticle(article=article, revision=revision, supersedes=supersedes)
+
+    def _again(self, article: CleanArticle, entry: UrlEntry) -> UniqueArticle | DuplicateNotice:
+        """The decision an input got when it wrote ``entry``, without writing anything."""
+        if entry.article_id == article.article_id:
+            supersedes = entry.note if isinstance(entry.note, str) else None
+            return UniqueArticle(article=article, revision=entry.revision, supersedes=supersedes)
+        method: DuplicateMethod = "exact"
+        similarity = 1.0
+        if isinstance(entry.note, list) and entry.note[0] in ("exact", "near"):
+            method, similarity = entry.note[0], float(entry.note[1])
+        return self._duplicate(article, entry.article_id, method, similarity)
 
     @staticmethod
     def _duplicate(
@@ -410,6 +452,7 @@ class DedupIndex:
         prints: Fingerprints,
         listed: list[str | None],
         live: Callable[[int | None], bool],
+        own_id: str,
     ) -> tuple[str, float] | None:
         if not any(listed):
             return None
@@ -427,7 +470,9 @@ class DedupIndex:
         best: tuple[str, float] | None = None
         for handle in ranked[: self.options.max_candidates]:
             stored = self.sketches.get(handle)
-            if stored is None or not live(stored[3]):
+            # An article never duplicates itself: its own sketch is there only when
+            # it is being re-processed.
+            if stored is None or not live(stored[3]) or stored[0] == own_id:
                 continue
             score = self.similarity(prints, stored[1], int(stored[2]))
             if score is not None and (best is None or score > best[1]):
@@ -521,8 +566,11 @@ def _holds(handles: str, handle: str) -> bool:
     return at != -1
 
 
-def _hash_entry(value: Any) -> tuple[str, int | None]:
-    """(article_id, bucket) of a hashes value; a bare id is state from before expiry."""
+def _hash_entry(value: Any) -> tuple[str, int | None, str | None]:
+    """(article_id, bucket, origin) of a hashes value; a bare id is state from before
+    expiry, a pair from before origins were kept."""
     if isinstance(value, str):
-        return value, None
-    return str(value[0]), (int(value[1]) if value[1] is not None else None)
+        return value, None, None
+    bucket = int(value[1]) if value[1] is not None else None
+    origin = value[2] if len(value) > 2 else None
+    return str(value[0]), bucket, origin
