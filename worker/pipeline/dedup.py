@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -241,7 +241,7 @@ class UrlEntry:
                 self.note]
 
     @classmethod
-    def from_json(cls, value: list[Any]) -> UrlEntry:
+    def from_json(cls, value: Sequence[Any]) -> UrlEntry:
         bucket = value[3] if len(value) > 3 else None
         origin = value[4] if len(value) > 4 else None
         note = value[5] if len(value) > 5 else None
@@ -374,22 +374,23 @@ class DedupIndex:
         revision = previous.revision + 1 if previous is not None else 1
         supersedes = previous.article_id if previous is not None else None
         if canonical is not None:
-            note = [match[1], round(match[2], 4)] if match is not None else supersedes
-            self.urls[canonical] = UrlEntry(shown, chash, revision, stamp, token, note).to_json()
+            note = (match[1], round(match[2], 4)) if match is not None else supersedes
+            # UrlEntry(...).to_json(), without building the object (the hot path).
+            self.urls[canonical] = (shown, chash, revision, stamp, token, note)
         if match is not None:
             if canonical is not None:
-                self._clock.record(stamp, [canonical, "", ""])
+                self._clock.record(stamp, (canonical, "", ""))
             return self._duplicate(article, *match)
         handle = article.article_id[:_HANDLE]
         wrote_hash = exact_evidence and first_with_body is None
         if wrote_hash:
-            self.hashes[chash] = [article.article_id, stamp, token]
+            self.hashes[chash] = (article.article_id, stamp, token)
         if near_evidence:
             self._index(handle, article.article_id, prints, listed, stamp)
         if canonical is not None or wrote_hash or near_evidence:
-            self._clock.record(stamp, [
+            self._clock.record(stamp, (
                 canonical or "", chash if wrote_hash else "", handle if near_evidence else ""
-            ])
+            ))
         return UniqueArticle(article=article, revision=revision, supersedes=supersedes)
 
     def _again(self, article: CleanArticle, entry: UrlEntry) -> UniqueArticle | DuplicateNotice:
@@ -399,7 +400,7 @@ class DedupIndex:
             return UniqueArticle(article=article, revision=entry.revision, supersedes=supersedes)
         method: DuplicateMethod = "exact"
         similarity = 1.0
-        if isinstance(entry.note, list) and entry.note[0] in ("exact", "near"):
+        if isinstance(entry.note, list | tuple) and entry.note[0] in ("exact", "near"):
             method, similarity = entry.note[0], float(entry.note[1])
         return self._duplicate(article, entry.article_id, method, similarity)
 
@@ -487,9 +488,9 @@ class DedupIndex:
         listed: list[str | None],
         stamp: int,
     ) -> None:
-        self.sketches[handle] = [
+        self.sketches[handle] = (
             article_id, prints.signature, prints.shingles, stamp, _pack(prints.bands)
-        ]
+        )
         if not any(listed):
             # The common case, every band new: one C-level update.
             _put_all(self.bands, dict.fromkeys(prints.bands, handle))
@@ -508,7 +509,7 @@ class DedupIndex:
 
     # -- expiry --------------------------------------------------------------------------
 
-    def _forget(self, bucket: int, record: list[Any]) -> None:
+    def _forget(self, bucket: int, record: Sequence[Any]) -> None:
         """Delete what one decision wrote, unless a later decision rewrote it."""
         canonical, chash, handle = (str(v) for v in record[:3])
         if canonical:

@@ -18,7 +18,7 @@ Keys of the timeline mapping:
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,7 @@ PENDING = -1
 SWEEP_STEPS = 4
 _CLOCK = "clock"
 
-Forget = Callable[[int, list[Any]], None]
+Forget = Callable[[int, Sequence[Any]], None]
 
 
 def parse_time(value: str | None) -> float | None:
@@ -91,6 +91,9 @@ class Timeline:
         self.window_seconds = window_seconds
         self.bucket_seconds = bucket_seconds
         self.max_step_seconds = max_step_seconds
+        # The last clock written, to skip re-parsing it on every tick.
+        self._written: list[int] | None = None
+        self._clock: Clock | None = None
 
     def clock(self) -> Clock | None:
         """The stored clock; its bucket size wins over the setting, because the
@@ -98,6 +101,10 @@ class Timeline:
         stored = self.table.get(_CLOCK)
         if stored is None:
             return None
+        if stored is self._written:
+            # Still the list this object wrote (a dict-backed table hands back the
+            # same object; a store that deserialises, or a recovery, never does).
+            return self._clock
         watermark, origin, cursor_bucket, cursor_index, size = (int(v) for v in stored[:5])
         return Clock(watermark, origin, cursor_bucket, cursor_index, size,
                      self.window_seconds // size)
@@ -125,7 +132,9 @@ class Timeline:
         if clock is not None:
             changed = self._sweep(clock, forget) or changed
             if changed:
-                self.table[_CLOCK] = clock.to_json()
+                self._written = clock.to_json()
+                self._clock = clock
+                self.table[_CLOCK] = self._written
         return clock
 
     def _sweep(self, clock: Clock, forget: Forget) -> bool:
@@ -148,7 +157,7 @@ class Timeline:
                 clock.cursor_index = 0
         return moved
 
-    def record(self, bucket: int, record: list[Any]) -> None:
+    def record(self, bucket: int, record: Sequence[Any]) -> None:
         """Remember what a decision stamped ``bucket`` wrote, for its expiry."""
         count_key = f"n:{bucket}"
         count = int(self.table.get(count_key) or 0)
