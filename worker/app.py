@@ -161,7 +161,14 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     index = DedupIndex(**dedup_tables, options=config.dedup)
     # Learned boilerplate per source, co-partitioned with by_source (same key,
     # same partition count): the worker cleaning a source holds its statistics.
-    sources_table = app.Table("source-lines", partitions=settings.partitions)
+    # Keys are the raw source bytes: a table without a key type reads its changelog
+    # keys back as JSON, so recovery failed on them and never finished (the
+    # worker hung after any restart that had to recover this table).
+    sources_table = app.Table(
+        "source-lines", partitions=settings.partitions, key_type=bytes,
+        schema=faust.Schema(key_type=bytes, key_serializer="raw",
+                            value_serializer=codecs.CODEC_NAME),
+    )
     topic_by_route: dict[str, faust.TopicT] = {
         "by_source": by_source, "cleaned": cleaned, "unique": unique, "enriched": enriched,
         "duplicates": duplicates, "deadletter": deadletter,
