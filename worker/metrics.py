@@ -126,6 +126,8 @@ DEAD_LETTER_REASONS: tuple[tuple[str, str], ...] = (
 )
 DUPLICATE_METHODS = ("url", "exact", "near")
 OUTCOMES = ("enriched", "duplicate", "dead_letter")
+STAGES_TIMED = ("clean", "dedup", "enrich")
+INPUT_KINDS = ("html", "text")
 # The language label's values: major news languages by ISO 639-1 code. The
 # language identifier knows 140-odd codes (some of three letters); a fixed list
 # keeps the series count known in advance.
@@ -179,6 +181,12 @@ def prime(raw_topic: str, output_topics: Iterable[str]) -> None:
         DEAD_LETTERS.labels(reason=reason, stage=stage)
     for method in DUPLICATE_METHODS:
         DUPLICATES.labels(method=method)
+    # Histograms too: a burst cleaned between two scrapes would otherwise show no
+    # rate at all (the dashboard test against a real Prometheus caught this).
+    for stage in STAGES_TIMED:
+        STAGE_SECONDS.labels(stage=stage)
+    for kind in INPUT_KINDS:
+        BOILERPLATE_RATIO.labels(input=kind)
     for outcome in OUTCOMES:
         END_TO_END_SECONDS.labels(outcome=outcome)
     for language in (*LANGUAGES, OTHER_LANGUAGE, UNDETERMINED_LANGUAGE):
