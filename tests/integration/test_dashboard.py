@@ -120,14 +120,17 @@ def running_prometheus(tmp_path: Path, target: str) -> Iterator[Prometheus]:
 
 def wait_for(prometheus: Prometheus, expr: str, wanted: float, timeout: float) -> float:
     """Polls until ``expr`` (one sample) has the wanted value; returns the time of
-    the scrape that delivered it."""
+    a successful scrape at or after the one that delivered it. Queries at that
+    instant see that scrape's samples, even if a later scrape times out (which
+    would mark every series stale) on this loaded machine."""
     deadline = time.monotonic() + timeout
     while True:
         value = prometheus.value(expr)
         if value == wanted:
-            scraped = prometheus.value(f"max(timestamp({expr}))")
-            assert scraped is not None
-            return scraped
+            # A plain selector keeps its sample's timestamp (an aggregation would not).
+            scraped = prometheus.value(f'max(timestamp(newswire_build_info{{job="{JOB}"}}))')
+            if scraped is not None:
+                return scraped
         assert time.monotonic() < deadline, (
             f"{expr} is {value}, not {wanted}, after {timeout:.0f} s:\n{prometheus.log_tail()}")
         time.sleep(0.5)
