@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system tools the test suite drives, from Debian's packages, when
-# they are missing: headless Chromium (status page test) and promtool (alert
-# rules). Idempotent and quiet when everything is there; without root it only
+# they are missing: headless Chromium (status page test), promtool (alert
+# rules) and the prometheus server (dashboard test), both from one package. Idempotent and quiet when everything is there; without root it only
 # says what is missing (those tests then skip locally and fail under CI=true).
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || missing+=(prometheus)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then

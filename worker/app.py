@@ -45,6 +45,8 @@ log = logging.getLogger("newswire")
 _STAGE_OF_ROUTE: dict[str, Stage] = {
     "cleaned": "clean", "unique": "dedup", "duplicates": "dedup", "enriched": "enrich",
 }
+# Routes that end an input's way through the pipeline -> its end-to-end outcome.
+_OUTCOME_OF_ROUTE = {"enriched": "enriched", "duplicates": "duplicate"}
 
 
 @dataclass
@@ -79,17 +81,28 @@ def encode_origin(message: Any, source: str | None) -> list[tuple[str, bytes]]:
     """The raw position travels with the re-keyed message: dead letters and
     outputs name the input as the crawler published it, not the internal hop."""
     key = base64.b64encode(message.key).decode() if message.key is not None else None
-    origin = [message.topic, message.partition, message.offset, source, key]
+    origin = [message.topic, message.partition, message.offset, source, key,
+              _timestamp_ms(message)]
     return [(_ORIGIN_HEADER, orjson.dumps(origin))]
+
+
+def _timestamp_ms(message: Any) -> int | None:
+    """The message's Kafka timestamp in ms; Faust gives seconds, and Kafka -1
+    (a message without one) as a negative number."""
+    seconds = getattr(message, "timestamp", None)
+    return round(seconds * 1000) if isinstance(seconds, int | float) and seconds >= 0 else None
 
 
 def decode_origin(message: Any) -> tuple[Origin, str | None]:
     for name, value in message.headers or []:
         if name == _ORIGIN_HEADER:
-            topic, partition, offset, source, key = orjson.loads(value)
+            # Headers written before the timestamp was added have five fields.
+            topic, partition, offset, source, key, *rest = orjson.loads(value)
             original_key = base64.b64decode(key) if key is not None else None
-            return Origin(topic, partition, offset, original_key), source
-    return Origin(message.topic, message.partition, message.offset, message.key), None
+            timestamp = rest[0] if rest else None
+            return Origin(topic, partition, offset, original_key, timestamp), source
+    return Origin(message.topic, message.partition, message.offset, message.key,
+                  _timestamp_ms(message)), None
 
 
 def _key_bytes(key: str | bytes | None) -> bytes | None:
@@ -192,10 +205,11 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                                   "error": letter.error[:500], "offset": letter.origin.offset},
         )
         await send("deadletter", letter.origin.key, letter.to_dict(max_original))
+        metrics.observe_published("dead_letter", letter.origin)
 
-    async def publish(route: str, key: str, value: dict[str, Any], origin: Origin) -> None:
+    async def publish(route: str, key: str, value: dict[str, Any], origin: Origin) -> bool:
         """Send a record; one the broker refuses (too large, say) becomes a dead
-        letter instead of an exception that would stop the agent."""
+        letter instead of an exception that would stop the agent. True if sent."""
         try:
             await send(route, key, value)
         except ProducerSendError as exc:
@@ -203,6 +217,10 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             await publish_dead_letter(DeadLetter(
                 "publish_failed", stage, f"{route}: {exc}", orjson.dumps(value), origin
             ))
+            return False
+        if route in _OUTCOME_OF_ROUTE:
+            metrics.observe_published(_OUTCOME_OF_ROUTE[route], origin)
+        return True
 
     offload = Offload(settings.processes, config)
     window = settings.batch_window_ms / 1000
@@ -281,8 +299,12 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             for result, seconds in await offload.run(enrich_batch, batch, config):
                 metrics.STAGE_SECONDS.labels(stage="enrich").observe(seconds)
                 if isinstance(result, EnrichedArticle):
-                    await publish(route_of(result), result.article_id, result.to_dict(),
-                                  result.unique.article.origin)
+                    if await publish(route_of(result), result.article_id, result.to_dict(),
+                                     result.unique.article.origin):
+                        language = result.enrichment.language
+                        metrics.observe_enrichment(
+                            result.enrichment, config.enrich.ner_model(language) is not None
+                        )
                 else:
                     await publish_dead_letter(result)
             yield None

@@ -367,15 +367,18 @@ def _synthetic_series() -> list[dict[str, str]]:
     plausible value per label, as a worker under load would show them."""
     values = {"topic": "articles.raw", "partition": "0", "stage": "clean",
               "reason": "empty_body", "method": "exact", "input": "html", "table": "urls",
-              "version": "0.1.0", "le": "+Inf"}
+              "version": "0.1.0"}
     series = [{"series": 'up{job="newswire", instance="w1:6066"}', "values": "1x30"}]
     for name, labels in {**newswire_series(), **faust_series()}.items():
-        pairs = {"job": "newswire", "instance": "w1:6066",
-                 **{label: values.get(label, "x") for label in sorted(labels)}}
-        text = ", ".join(f'{k}="{v}"' for k, v in pairs.items())
-        is_counter = name.endswith(("_total", "_bucket", "_sum", "_count"))
-        series.append({"series": f"{name}{{{text}}}",
-                       "values": "0+10x30" if is_counter else "5x30"})
+        # Histograms get a finite bucket too: a panel may read one (le="5.0").
+        for le in ("5.0", "+Inf") if "le" in labels else ("",):
+            pairs = {"job": "newswire", "instance": "w1:6066",
+                     **{label: values.get(label, "x") for label in sorted(labels)},
+                     **({"le": le} if le else {})}
+            text = ", ".join(f'{k}="{v}"' for k, v in pairs.items())
+            is_counter = name.endswith(("_total", "_bucket", "_sum", "_count"))
+            series.append({"series": f"{name}{{{text}}}",
+                           "values": "0+10x30" if is_counter else "5x30"})
     return series
 
 

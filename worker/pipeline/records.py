@@ -32,9 +32,23 @@ class Origin:
     partition: int | None = None
     offset: int | None = None
     key: bytes | None = None
+    # The raw message's Kafka timestamp (ms since the epoch), the start of the
+    # end-to-end latency the worker measures when it publishes the final record.
+    timestamp_ms: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"topic": self.topic, "partition": self.partition, "offset": self.offset}
+    def to_dict(self, internal: bool = False) -> dict[str, Any]:
+        """Public records keep the three position fields of their v1 schemas; the
+        internal hops also carry the timestamp (when known) to the last stage."""
+        d: dict[str, Any] = {"topic": self.topic, "partition": self.partition,
+                             "offset": self.offset}
+        if internal and self.timestamp_ms is not None:
+            d["timestamp_ms"] = self.timestamp_ms
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Origin:
+        return cls(d.get("topic"), d.get("partition"), d.get("offset"),
+                   timestamp_ms=d.get("timestamp_ms"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +158,12 @@ class CleanArticle:
             "image": dict(self.image) if self.image is not None else None,
             "clean": dict(self.clean),
             "fingerprints": self.fingerprints.to_dict(),
-            "origin": self.origin.to_dict(),
+            "origin": self.origin.to_dict(internal=True),
             "extra": dict(self.extra),
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CleanArticle:
-        origin = d.get("origin") or {}
         return cls(
             article_id=d["article_id"],
             url=d.get("url"),
@@ -167,7 +180,7 @@ class CleanArticle:
             image=d.get("image"),
             clean=dict(d.get("clean") or {}),
             fingerprints=Fingerprints.from_dict(d["fingerprints"]),
-            origin=Origin(origin.get("topic"), origin.get("partition"), origin.get("offset")),
+            origin=Origin.from_dict(d.get("origin") or {}),
             extra=dict(d.get("extra") or {}),
         )
 
@@ -291,6 +304,7 @@ class EnrichedArticle:
         # The public record keeps its fingerprints as they were; the MinHash
         # sketch is the sequencer's business.
         d["fingerprints"] = self.unique.article.fingerprints.to_dict(sketch=False)
+        d["origin"] = self.unique.article.origin.to_dict()
         del d["language_hint"]
         d["schema_version"] = ENRICHED_SCHEMA_VERSION
         d.update(asdict(self.enrichment))
