@@ -79,6 +79,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     ensure_topics(settings, timeout_s=args.connect_timeout)
     warm_up(settings.pipeline_config())
     newswire = create_app(settings)
+    newswire.offload.start()
     worker = faust.Worker(
         newswire.app,
         loglevel=settings.log_level,

@@ -107,6 +107,17 @@ class Offload:
             )
         return self._pool
 
+    def start(self) -> None:
+        """Start every pool process now, models loaded, so the worker is not
+        reported ready while its first batch would still wait for them (a pool
+        otherwise starts its processes on first use)."""
+        if self.processes <= 0:
+            return
+        pool = self._executor()
+        # One short task per process: each new process runs the initializer first.
+        for future in [pool.submit(time.sleep, 0.2) for _ in range(self.processes)]:
+            future.result()
+
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         if self.processes <= 0:
             return fn(*args)
