@@ -11,8 +11,6 @@ looks at a single instant, where Grafana would draw the run over time.
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -29,6 +27,7 @@ import yaml
 
 from tests.integration.conftest import free_port
 from tests.integration.support import collect_outputs, produce
+from tests.tools import require_tool
 from tests.unit.test_deploy import RULES, panels, rules
 from worker.samples import build_feed
 
@@ -38,17 +37,7 @@ JOB = "newswire"  # the job name the alert rules match on, as in deploy/promethe
 
 
 def _prometheus_binary() -> str:
-    path = shutil.which("prometheus")
-    if path:
-        return path
-    message = (
-        "prometheus is not on PATH, so the dashboard was not checked against a real server. "
-        "Install it with deploy/install-test-tools.sh (as root: apt-get install "
-        "--no-install-recommends prometheus)."
-    )
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool("prometheus", checks="the dashboard check against a real server")
 
 
 class Prometheus:

@@ -3,9 +3,7 @@ live worker, and the numbers it shows match the worker's counters."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import tempfile
 from html.parser import HTMLParser
@@ -15,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.integration.support import collect_outputs, produce
+from tests.tools import require_tool
 from worker.samples import build_feed
 
 pytestmark = pytest.mark.integration
@@ -24,13 +23,9 @@ IDS = ("consumed", "enriched", "duplicates", "deadletters")
 
 
 def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    message = "headless Chromium not found (make test installs Debian's chromium as root)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool(
+        "chromium", "chromium-browser", "google-chrome", checks="the status page browser test"
+    )
 
 
 def _browser(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,9 +13,7 @@ not pass without having checked the rules.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import fields
@@ -28,6 +26,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
+from tests.tools import require_tool
 from tests.unit.test_compose import image_env, runtime_stage
 from worker import metrics as worker_metrics
 from worker.settings import Settings
@@ -49,17 +48,9 @@ TARGET_LABELS = {"job", "instance"}
 
 @pytest.fixture(scope="session")
 def promtool() -> str:
-    path = shutil.which("promtool")
-    if path:
-        return path
-    message = (
-        "promtool is not on PATH, so the Prometheus config, alert rules and dashboard "
-        "queries were not checked. Install it with deploy/install-test-tools.sh (as root: "
-        "apt-get install --no-install-recommends prometheus)."
+    return require_tool(
+        "promtool", checks="the check of the Prometheus config, alert rules and dashboard queries"
     )
-    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def run_promtool(promtool: str, *args: str | Path, cwd: Path = ROOT) -> str:
