@@ -35,6 +35,7 @@ from worker.pipeline.records import (
     Stage,
     UniqueArticle,
 )
+from worker.security import faust_credentials
 from worker.settings import Settings
 from worker.status import RecentEvents
 from worker.topics import deadletter_limit, internal_topic_config, raw_limit
@@ -102,6 +103,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=settings.datadir,
         topic_partitions=settings.partitions,

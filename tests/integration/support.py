@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
+from worker.security import client_options
 from worker.settings import Settings
 
 
@@ -18,6 +19,7 @@ def produce(settings: Settings, items: list[tuple[bytes | None, bytes]]) -> None
         acks="all",
         linger_ms=5,
         max_request_size=32 * 1024 * 1024,
+        **client_options(settings),
     )
     try:
         futures = [producer.send(settings.topic_raw, key=k, value=v) for k, v in items]
@@ -50,6 +52,7 @@ def collect_outputs(
         isolation_level="read_committed",
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=32 * 1024 * 1024,
+        **client_options(settings),
     )
     out: list[Output] = []
     deadline = time.monotonic() + timeout
