@@ -76,6 +76,12 @@ def _page(body_html: str, head: str = "", doctype: str = "<!DOCTYPE html>") -> s
             f"</head><body><article><h1>Harbour budget</h1>{body_html}</article></body></html>")
 
 
+def _padded(value: bytes, size: int) -> bytes:
+    """The JSON object ``value`` grown to exactly ``size`` bytes by a padding field."""
+    head = value[:-1] + b',"padding":"'
+    return head + b"x" * (size - len(head) - 2) + b'"}'
+
+
 def gzip_bomb(inflated_bytes: int) -> bytes:
     """gzip data inflating to ``inflated_bytes`` zeros (a whole number of MiB):
     one compressed MiB repeated as concatenated gzip members, which every gzip
@@ -195,6 +201,11 @@ def _big(rng: random.Random, huge: bool) -> list[Hostile]:
             "<p>" + prose("jsonld-deep") + "</p>",
             head='<script type="application/ld+json">' + "[" * 200_000 + "</script>")),
                 ENRICHED),
+        # Past newswire's 10 MiB limit but within the raw topic's 64 KiB headroom:
+        # the broker takes it and the worker dead-letters it.
+        Hostile("big/over-limit-by-1KiB",
+                _padded(_article("over-by-1k", text=prose("over-by-1k")), 10 * MiB + 1024),
+                DEAD, frozenset({"too_large"})),
         Hostile("big/over-limit-11MiB", _article("over", text="word " * (11 * MiB // 5)),
                 DEAD, frozenset({"too_large"})),
     ]

@@ -13,7 +13,10 @@ from worker.security import client_options
 from worker.settings import Settings
 
 
-def produce(settings: Settings, items: list[tuple[bytes | None, bytes]]) -> None:
+def produce(
+    settings: Settings, items: list[tuple[bytes | None, bytes]]
+) -> list[tuple[int, int]]:
+    """Publishes to the raw topic; returns each message's (partition, offset)."""
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",
@@ -26,6 +29,7 @@ def produce(settings: Settings, items: list[tuple[bytes | None, bytes]]) -> None
         producer.flush()
         failed = [f for f in futures if f.failed()]
         assert not failed, f"{len(failed)} messages not accepted: {failed[0].exception}"
+        return [(f.value.partition, f.value.offset) for f in futures]
     finally:
         producer.close()
 

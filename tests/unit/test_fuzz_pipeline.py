@@ -20,7 +20,7 @@ from worker.pipeline.records import CleanArticle, DeadLetter, Origin, RawArticle
 from worker.schemas import validator
 
 FUZZ = settings(
-    max_examples=150, deadline=None, derandomize=True, database=None,
+    max_examples=100, deadline=None, derandomize=True, database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 PARSE_REASONS = {"too_large", "invalid_utf8", "malformed_json", "not_an_object",
@@ -158,7 +158,7 @@ def test_random_html_ish_pages(html: str, as_text: bool) -> None:
 _PIPELINE = InProcessPipeline(VALIDATE)
 
 
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=60)
 @given(st.one_of(valid_articles(), articles()))
 def test_the_whole_pipeline_ends_each_input_in_exactly_one_topic(obj: dict[str, Any]) -> None:
     data = orjson.dumps(obj)
