@@ -2,7 +2,9 @@
 
 Values larger than the raw topic's max.message.bytes (newswire's limit plus
 64 KiB headroom, worker/topics.py) are refused by the broker at produce time:
-the producer gets MESSAGE_SIZE_TOO_LARGE and nothing reaches the worker. Every
+the producer gets MESSAGE_SIZE_TOO_LARGE and nothing reaches the worker. But
+the broker limits compressed batches: with Kafka compression a 20 MiB value
+gets in, and the worker dead-letters it (too_large, copy truncated). Every
 value the broker accepted ends in exactly one output topic with a sensible
 outcome, and the worker process survives all of it and keeps working.
 """
@@ -13,11 +15,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
 
-from tests.hostile import MiB, corpus, prose
+from tests.hostile import DEAD, Hostile, MiB, corpus, prose
 from tests.integration.support import collect_outputs, produce
 from worker.security import client_options
 from worker.settings import Settings
@@ -37,6 +40,19 @@ def _refused_by_broker(settings: Settings, values: list[bytes]) -> list[BaseExce
         futures = [producer.send(settings.topic_raw, value=v) for v in values]
         producer.flush()
         return [f.exception for f in futures]
+    finally:
+        producer.close()
+
+
+def _produce_compressed(settings: Settings, value: bytes) -> tuple[int, int]:
+    """One value in a gzip-compressed batch, as any producer may send it."""
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", compression_type="gzip",
+        max_request_size=len(value) + MiB, **client_options(settings),
+    )
+    try:
+        metadata = producer.send(settings.topic_raw, value=value).get(timeout=120)
+        return metadata.partition, metadata.offset
     finally:
         producer.close()
 
@@ -72,6 +88,13 @@ def test_hostile_corpus_through_the_worker(start_worker: Any) -> None:
         assert "max_request_size" not in str(error), "refused by the client, not the broker"
 
     positions = produce(s, [(h.key, h.value) for h in accepted])
+    # Past the raw limit, yet accepted: compressed, it is a few KB to the broker.
+    squeezed = Hostile("kafka-gzip-20MiB", orjson.dumps(
+        {"url": "https://hostile.example.org/squeezed", "text": "word " * (4 * MiB)}),
+        DEAD, frozenset({"too_large"}))
+    assert len(squeezed.value) > 2 * limit
+    accepted.append(squeezed)
+    positions.append(_produce_compressed(s, squeezed.value))
     outputs = collect_outputs(s, len(accepted), timeout=420)
     proc = worker.procs[-1]
     assert proc.poll() is None, f"the worker died:\n{worker.log_tail()}"
@@ -90,6 +113,8 @@ def test_hostile_corpus_through_the_worker(start_worker: Any) -> None:
     wrong = [(h.name, *outcome[pos]) for h, pos in zip(accepted, positions, strict=True)
              if not h.allows(*outcome[pos])]
     assert wrong == []
+    [letter] = [o.value for o in outputs if origin(o.value) == positions[-1]]
+    assert letter["original_size"] == len(squeezed.value) and letter["original_truncated"]
 
     # Still alive and still working: an ordinary article after all of that.
     canary = prose("canary")
