@@ -22,10 +22,10 @@ from worker.pipeline.text import normalise_line
 # Deeper nesting than this costs the parser most of a second (20,000 levels
 # take over a second); real pages stay far below 1,000.
 _MAX_DEPTH = 8000
-# lexbor holds ~160 bytes per element and parses a few hundred thousand a
-# second: a 10 MiB page of bare tags would take over 500 MiB and seconds,
-# uninterruptibly. Real news pages have a few thousand (the extraction corpus
-# at most ~3,200).
+# lexbor's memory and parse time grow with the number of elements, and the
+# parse cannot be interrupted: a page of bare tags up to the size limit would
+# hold a clean process for seconds (tests/hostile.py's 2M-tag page). Real news
+# pages have a few thousand elements.
 _MAX_TAGS = 250_000
 # Elements that close themselves or are closed implicitly by the parser: they
 # never deepen the tree, so they are not counted.
