@@ -35,6 +35,7 @@ from worker.pipeline.records import (
     Stage,
     UniqueArticle,
 )
+from worker.security import faust_credentials
 from worker.settings import Settings
 from worker.status import RecentEvents
 from worker.topics import deadletter_limit, internal_topic_config, raw_limit
@@ -115,6 +116,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=settings.datadir,
         topic_partitions=settings.partitions,
@@ -231,11 +233,27 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             message = event.message
             metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
             value = message.value if isinstance(message.value, bytes) else b""
+            origin = Origin(message.topic, message.partition, message.offset, message.key)
+            if len(value) > max_original:
+                # Only Kafka compression lets such a value in (the broker limits
+                # compressed batches): it cannot be forwarded whole, so it is
+                # dead-lettered here instead of stopping this agent.
+                await publish_dead_letter(DeadLetter(
+                    "too_large", "parse", f"value is {len(value)} bytes, limit is "
+                    f"{settings.max_message_bytes}", value, origin))
+                yield None
+                continue
             source = source_key(value, settings.max_message_bytes)
             # Unparseable input keeps its own key: it only needs to reach a cleaner
             # (which dead-letters it), wherever that is.
             key = source.encode() if source else message.key
-            await by_source.send(key=key, value=value, headers=encode_origin(message, source))
+            try:
+                await by_source.send(key=key, value=value, headers=encode_origin(message, source))
+            except ProducerSendError as exc:
+                await publish_dead_letter(DeadLetter(
+                    "publish_failed", "parse", f"by_source: {exc}", value, origin))
+                yield None
+                continue
             metrics.RECORDS_PUBLISHED.labels(topic=settings.topic_by_source).inc()
             yield None
 

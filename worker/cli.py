@@ -12,11 +12,17 @@ from typing import Any
 import orjson
 
 from worker.inputs import InputError, iter_inputs
+from worker.security import KafkaLoginError, check_login, client_options
 from worker.settings import Settings
 
 EPILOG_SETTINGS = "\n".join(
     f"  {name:<28} {meaning} (default: {default})" for name, default, meaning in Settings.describe()
 )
+
+
+# Distinct from 1 (failure) and 2 (usage), so supervisors can tell "fix the
+# credentials" from "restart me".
+EXIT_LOGIN_REFUSED = 3
 
 
 def _settings() -> Settings:
@@ -112,6 +118,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
         max_request_size=deadletter_limit(settings.max_message_bytes),
         linger_ms=5,
         acks="all",
+        **client_options(settings),
     )
     failures = 0
     with tqdm(total=len(items), unit="msg", disable=args.quiet, file=sys.stderr) as bar:
@@ -148,9 +155,11 @@ def cmd_tail(args: argparse.Namespace) -> int:
 
     settings = _settings()
     topic = settings.public_topics.get(args.topic, args.topic)
+    check_login(settings)
     consumer = KafkaConsumer(
         topic,
         bootstrap_servers=settings.bootstrap_servers,
+        **client_options(settings),
         auto_offset_reset="earliest" if args.from_beginning else "latest",
         enable_auto_commit=False,
         group_id=None,
@@ -210,6 +219,7 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     from worker import dlq
 
     settings = _settings()
+    check_login(settings)
     if args.action == "list":
         counts: Counter[str] = Counter()
         for letter in dlq.read_letters(settings):
@@ -250,7 +260,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     settings = _settings()
     for name, _default, _meaning in Settings.describe():
         field = name.removeprefix("NEWSWIRE_").lower()
-        print(f"{name}={getattr(settings, field)}")
+        value = getattr(settings, field)
+        if field == "sasl_password" and value:
+            value = "(set, not shown)"
+        print(f"{name}={value}")
     return 0
 
 
@@ -337,7 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.monotonic()
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except KafkaLoginError as exc:
+        # One line on stderr, where the worker's log goes too.
+        print(f"newswire: kafka authentication failed: {exc}", file=sys.stderr, flush=True)
+        return EXIT_LOGIN_REFUSED
     logging.getLogger("newswire").debug("done in %.2fs", time.monotonic() - started)
     return code
 

@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 
 from worker.samples import FeedItem, build_feed, seed_items
 from worker.scrape import Snapshot, scrape
+from worker.security import client_options
 from worker.settings import Settings
 from worker.topics import deadletter_limit, ensure_topics
 
@@ -64,6 +65,7 @@ def publish(settings: Settings, items: list[FeedItem]) -> None:
         bootstrap_servers=settings.bootstrap_servers,
         max_request_size=deadletter_limit(settings.max_message_bytes),
         acks="all",
+        **client_options(settings),
     )
     try:
         for item in items:

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from worker.security import client_options
 from worker.settings import Settings
 from worker.topics import deadletter_limit
 
@@ -37,7 +38,7 @@ def read_letters(settings: Settings) -> Iterator[Letter]:
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, group_id=None,
         enable_auto_commit=False, max_partition_fetch_bytes=deadletter_limit(
-            settings.max_message_bytes),
+            settings.max_message_bytes), **client_options(settings),
     )
     try:
         partitions = consumer.partitions_for_topic(settings.topic_deadletter) or set()
@@ -66,6 +67,7 @@ def _from_source(settings: Settings, letter: Letter) -> bytes | None:
     consumer = KafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
         max_partition_fetch_bytes=deadletter_limit(settings.max_message_bytes),
+        **client_options(settings),
     )
     try:
         tp = TopicPartition(v["source_topic"], int(v["partition"]))
@@ -95,6 +97,7 @@ def replay(
     producer = None if dry_run else KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers, acks="all",
         max_request_size=deadletter_limit(settings.max_message_bytes),
+        **client_options(settings),
     )
     topic = to_topic or settings.topic_raw
     try:

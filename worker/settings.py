@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from worker.pipeline.dedup import NEAR_THRESHOLD, DedupOptions
@@ -19,6 +20,14 @@ from worker.pipeline.parse import DEFAULT_MAX_BYTES
 _DOCS: dict[str, str] = {
     "broker": "Kafka bootstrap servers (kafka://host:port[;host:port]); falls back to "
     "KAFKA_BOOTSTRAP, then kafka://127.0.0.1:9092",
+    "security_protocol": "how clients reach Kafka: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL",
+    "sasl_mechanism": "SASL mechanism for SASL_*: SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN",
+    "sasl_username": "SASL user name (required for SASL_*)",
+    "sasl_password": "SASL password; or give NEWSWIRE_SASL_PASSWORD_FILE instead",
+    "sasl_password_file": "file holding the SASL password (trailing newline ignored), e.g. a "
+    "mounted secret",
+    "ssl_cafile": "PEM file of the CA certificates that verify the brokers (SSL, SASL_SSL); "
+    "empty: the system trust store. Broker certificates must name the broker host",
     "app_id": "Faust app id: consumer group and prefix of internal topics",
     "topic_raw": "input topic of RawArticle JSON",
     "topic_enriched": "output topic of EnrichedArticle",
@@ -46,6 +55,9 @@ _DOCS: dict[str, str] = {
 }
 
 
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+SASL_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")
+
 # Field annotation (a string, under postponed evaluation) -> parser and its name
 # for error messages.
 _CONVERTERS: dict[str, tuple[Callable[[str], Any], str]] = {
@@ -57,6 +69,12 @@ _CONVERTERS: dict[str, tuple[Callable[[str], Any], str]] = {
 @dataclass(frozen=True, slots=True)
 class Settings:
     broker: str = "kafka://127.0.0.1:9092"
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "SCRAM-SHA-256"
+    sasl_username: str = ""
+    sasl_password: str = field(default="", repr=False)  # never in logs or tracebacks
+    sasl_password_file: str = ""
+    ssl_cafile: str = ""
     app_id: str = "newswire"
     topic_raw: str = "articles.raw"
     topic_enriched: str = "articles.enriched"
@@ -113,6 +131,40 @@ class Settings:
                 raise ValueError(f"NEWSWIRE_NER_MODELS: {pair!r} is not language=model")
         if self.log_format not in ("text", "json"):
             raise ValueError("NEWSWIRE_LOG_FORMAT must be text or json")
+        self._check_security()
+
+    def _check_security(self) -> None:
+        # A credential given with a protocol that ignores it is a mistake that
+        # would otherwise connect in plain text: refuse it.
+        if self.security_protocol not in SECURITY_PROTOCOLS:
+            raise ValueError(
+                f"NEWSWIRE_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}"
+            )
+        if self.sasl_mechanism not in SASL_MECHANISMS:
+            raise ValueError(f"NEWSWIRE_SASL_MECHANISM must be one of {', '.join(SASL_MECHANISMS)}")
+        sasl = self.security_protocol.startswith("SASL_")
+        if sasl and not self.sasl_username:
+            raise ValueError(f"NEWSWIRE_SASL_USERNAME is required with {self.security_protocol}")
+        if sasl and bool(self.sasl_password) == bool(self.sasl_password_file):
+            raise ValueError(
+                "give exactly one of NEWSWIRE_SASL_PASSWORD and NEWSWIRE_SASL_PASSWORD_FILE "
+                f"with {self.security_protocol}"
+            )
+        if not sasl and (self.sasl_username or self.sasl_password or self.sasl_password_file):
+            raise ValueError(
+                f"NEWSWIRE_SASL_* is set but NEWSWIRE_SECURITY_PROTOCOL is "
+                f"{self.security_protocol}; use SASL_SSL (or SASL_PLAINTEXT)"
+            )
+        if self.sasl_password_file and not Path(self.sasl_password_file).is_file():
+            raise ValueError(f"NEWSWIRE_SASL_PASSWORD_FILE: no such file {self.sasl_password_file}")
+        tls = self.security_protocol in ("SSL", "SASL_SSL")
+        if self.ssl_cafile and not tls:
+            raise ValueError(
+                f"NEWSWIRE_SSL_CAFILE is set but NEWSWIRE_SECURITY_PROTOCOL is "
+                f"{self.security_protocol}; use SSL or SASL_SSL"
+            )
+        if self.ssl_cafile and not Path(self.ssl_cafile).is_file():
+            raise ValueError(f"NEWSWIRE_SSL_CAFILE: no such file {self.ssl_cafile}")
 
     @property
     def broker_url(self) -> str:

@@ -11,6 +11,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from worker.security import check_login, client_options
 from worker.settings import Settings
 
 log = logging.getLogger("newswire.topics")
@@ -68,12 +69,15 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
 
 
 def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:
-    """Connect, retrying until ``timeout_s``: a broker that is still starting is normal."""
+    """Connect, retrying until ``timeout_s``: a broker that is still starting is normal,
+    refused credentials are not (KafkaLoginError at once)."""
+    check_login(settings)
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             return KafkaAdminClient(
-                bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin"
+                bootstrap_servers=settings.bootstrap_servers, client_id=f"{settings.app_id}-admin",
+                **client_options(settings),
             )
         except KafkaError as exc:
             if time.monotonic() > deadline:

@@ -11,6 +11,12 @@
 #
 # When KAFKA_BOOTSTRAP is already set, `with` runs CMD against that broker and
 # starts nothing. PORT defaults to a free port; the controller takes another.
+#
+# KAFKA_SASL_USERS='name:password[,name:password...]' (read when DIR is new) adds
+# a SASL_SSL listener on another free port beside the PLAINTEXT one: SCRAM-SHA-256
+# and SCRAM-SHA-512 users created at format time, TLS from a throwaway CA made
+# with openssl in DIR/tls. Its host:port is in DIR/bootstrap.sasl_ssl, the CA that
+# clients must trust is DIR/tls/ca.pem. Names and passwords must not contain , : = [ ]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,17 +48,57 @@ JAVA_OPTS=(-Xms256m "-Xmx${KAFKA_HEAP:-1g}" -XX:+UseG1GC -Djava.awt.headless=tru
 
 java_cmd() { java "${JAVA_OPTS[@]}" "$@"; }
 
+# A throwaway CA and a broker certificate for 127.0.0.1/localhost in a PKCS12
+# keystore. Valid 30 days: for dev and test brokers only.
+make_tls() {
+  local tls="$1" pass="$2"
+  command -v openssl >/dev/null || { log "openssl not found: the SASL_SSL listener needs it"; exit 1; }
+  mkdir -p "$tls"
+  (
+    cd "$tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout ca.key -out ca.pem \
+      -subj "/CN=newswire local-kafka CA" \
+      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+    openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj "/CN=localhost"
+    printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth" \
+      "keyUsage=critical,digitalSignature,keyEncipherment" > broker.ext
+    openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+      -extfile broker.ext -out broker.pem
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+      -out broker.p12 -passout "pass:$pass"
+  ) > "$tls/openssl.log" 2>&1 || { log "making TLS material failed:"; cat "$tls/openssl.log" >&2; exit 1; }
+}
+
+# --add-scram arguments for kafka-storage format, one per line: each user under
+# both SCRAM mechanisms.
+scram_args() {
+  local users="$1" pair mech
+  local -a entries
+  IFS=',' read -ra entries <<< "$users"
+  for pair in "${entries[@]}"; do
+    [[ "$pair" == ?*:?* ]] || { log "KAFKA_SASL_USERS: '$pair' is not name:password"; exit 2; }
+    for mech in SCRAM-SHA-256 SCRAM-SHA-512; do
+      printf '%s\n' --add-scram "$mech=[name=${pair%%:*},password=${pair#*:}]"
+    done
+  done
+}
+
 write_config() {
-  local dir="$1" port="$2" cport="$3"
+  local dir="$1" port="$2" cport="$3" sport="${4:-}"
+  local listeners="PLAINTEXT://127.0.0.1:$port" protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
+  if [[ -n "$sport" ]]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$sport"
+    protocols="$protocols,SASL_SSL:SASL_SSL"
+  fi
   cat > "$dir/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=$listeners
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$dir/data
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -66,6 +112,23 @@ message.max.bytes=33554432
 socket.request.max.bytes=104857600
 EOF
   echo "127.0.0.1:$port" > "$dir/bootstrap"
+  rm -f "$dir/bootstrap.sasl_ssl"
+  if [[ -n "$sport" ]]; then
+    local pass; pass="$(openssl rand -hex 16)"
+    rm -rf "$dir/tls"
+    make_tls "$dir/tls" "$pass"
+    local jaas="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    cat >> "$dir/server.properties" <<EOF
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$jaas
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$jaas
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$dir/tls/broker.p12
+ssl.keystore.password=$pass
+ssl.key.password=$pass
+EOF
+    echo "127.0.0.1:$sport" > "$dir/bootstrap.sasl_ssl"
+  fi
 }
 
 is_running() {
@@ -85,14 +148,28 @@ start() {
     [[ -n "$port" ]] || port="$(free_port)"
     local cport; cport="$(free_port)"
     while [[ "$cport" == "$port" ]]; do cport="$(free_port)"; done
-    write_config "$dir" "$port" "$cport"
+    local sport=""
+    if [[ -n "${KAFKA_SASL_USERS:-}" ]]; then
+      sport="$(free_port)"
+      while [[ "$sport" == "$port" || "$sport" == "$cport" ]]; do sport="$(free_port)"; done
+    fi
+    write_config "$dir" "$port" "$cport" "$sport"
   fi
   if [[ ! -f "$dir/data/meta.properties" ]]; then
     local cluster; cluster="$(java_cmd kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n1)"
+    local -a scram=()
+    if [[ -f "$dir/bootstrap.sasl_ssl" ]]; then
+      local args; args="$(scram_args "${KAFKA_SASL_USERS:?set KAFKA_SASL_USERS to name:password}")"
+      mapfile -t scram <<< "$args"
+    fi
     java_cmd kafka.tools.StorageTool format -t "$cluster" -c "$dir/server.properties" \
-      > "$dir/format.log" 2>&1 || { log "format failed:"; cat "$dir/format.log" >&2; exit 1; }
+      "${scram[@]}" > "$dir/format.log" 2>&1 \
+      || { log "format failed:"; cat "$dir/format.log" >&2; exit 1; }
   fi
   local bootstrap; bootstrap="$(cat "$dir/bootstrap")"
+  if [[ -f "$dir/bootstrap.sasl_ssl" ]]; then
+    log "SASL_SSL listener (SCRAM-SHA-256/512) at $(cat "$dir/bootstrap.sasl_ssl"), CA $dir/tls/ca.pem"
+  fi
   log "starting Apache Kafka ($(ls "$LIBS" | grep -o '^kafka_2.13-[0-9.]*' | sed 's/kafka_2.13-//; s/\.$//')) at $bootstrap, logs in $dir/broker.log"
   nohup java "${JAVA_OPTS[@]}" kafka.Kafka "$dir/server.properties" \
       > "$dir/broker.log" 2>&1 < /dev/null &
@@ -149,5 +226,5 @@ case "$cmd" in
   stop) [[ $# -ge 1 ]] || { echo "usage: kafka.sh stop DIR" >&2; exit 2; }; stop "$1" ;;
   status) is_running "${1:?usage: kafka.sh status DIR}" ;;
   with) [[ $# -ge 1 ]] || { echo "usage: kafka.sh with CMD [ARGS...]" >&2; exit 2; }; with_kafka "$@" ;;
-  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,21p' "$0" >&2; exit 2 ;;
 esac

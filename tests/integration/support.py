@@ -9,21 +9,27 @@ from typing import Any
 import orjson
 from kafka import KafkaConsumer, KafkaProducer
 
+from worker.security import client_options
 from worker.settings import Settings
 
 
-def produce(settings: Settings, items: list[tuple[bytes | None, bytes]]) -> None:
+def produce(
+    settings: Settings, items: list[tuple[bytes | None, bytes]]
+) -> list[tuple[int, int]]:
+    """Publishes to the raw topic; returns each message's (partition, offset)."""
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",
         linger_ms=5,
         max_request_size=32 * 1024 * 1024,
+        **client_options(settings),
     )
     try:
         futures = [producer.send(settings.topic_raw, key=k, value=v) for k, v in items]
         producer.flush()
         failed = [f for f in futures if f.failed()]
         assert not failed, f"{len(failed)} messages not accepted: {failed[0].exception}"
+        return [(f.value.partition, f.value.offset) for f in futures]
     finally:
         producer.close()
 
@@ -50,6 +56,7 @@ def collect_outputs(
         isolation_level="read_committed",
         fetch_max_bytes=64 * 1024 * 1024,
         max_partition_fetch_bytes=32 * 1024 * 1024,
+        **client_options(settings),
     )
     out: list[Output] = []
     deadline = time.monotonic() + timeout

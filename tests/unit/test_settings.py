@@ -26,9 +26,17 @@ def test_defaults_with_an_empty_environment() -> None:
     assert s.store == "rocksdb://"
 
 
-def test_every_setting_is_read_from_its_variable() -> None:
+def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
+    cafile = tmp_path / "ca.pem"
+    cafile.write_text("not parsed by Settings")
     env = {
         "NEWSWIRE_BROKER": "kafka://k1:9092;k2:9092",
+        "NEWSWIRE_SECURITY_PROTOCOL": "SASL_SSL",
+        "NEWSWIRE_SASL_MECHANISM": "SCRAM-SHA-512",
+        "NEWSWIRE_SASL_USERNAME": "ingest",
+        "NEWSWIRE_SASL_PASSWORD": "s3cret",
+        "NEWSWIRE_SASL_PASSWORD_FILE": "",  # the alternative to the password above
+        "NEWSWIRE_SSL_CAFILE": str(cafile),
         "NEWSWIRE_APP_ID": "newswire-staging",
         "NEWSWIRE_TOPIC_RAW": "crawl.raw",
         "NEWSWIRE_TOPIC_ENRICHED": "crawl.enriched",
@@ -53,6 +61,11 @@ def test_every_setting_is_read_from_its_variable() -> None:
     s = Settings.from_env(env)
     assert s == Settings(
         broker="kafka://k1:9092;k2:9092",
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_username="ingest",
+        sasl_password="s3cret",
+        ssl_cafile=str(cafile),
         app_id="newswire-staging",
         topic_raw="crawl.raw",
         topic_enriched="crawl.enriched",

@@ -22,6 +22,11 @@ from worker.pipeline.text import normalise_line
 # Deeper nesting than this costs the parser most of a second (20,000 levels
 # take over a second); real pages stay far below 1,000.
 _MAX_DEPTH = 8000
+# lexbor's memory and parse time grow with the number of elements, and the
+# parse cannot be interrupted: a page of bare tags up to the size limit would
+# hold a clean process for seconds (tests/hostile.py's 2M-tag page). Real news
+# pages have a few thousand elements.
+_MAX_TAGS = 250_000
 # Elements that close themselves or are closed implicitly by the parser: they
 # never deepen the tree, so they are not counted.
 _NOT_NESTING = frozenset({
@@ -60,6 +65,10 @@ def extract_html(
 ) -> Extraction:
     """Main text and metadata of a news page; ``base_url`` (the page's address)
     makes relative canonical and image URLs absolute."""
+    if budget is not None and html.count("<") > _MAX_TAGS:
+        # Refused before parsing, like deep nesting below: the memory and time
+        # the parse would take are not ours to bound once it starts.
+        raise ExtractTimeout(f"page has more than {_MAX_TAGS} tags")
     if budget is not None and _nesting_exceeds(html, _MAX_DEPTH):
         # The parser's work grows with the square of the nesting depth and
         # cannot be interrupted: such a page would hold the partition for

@@ -53,7 +53,9 @@ def _load(text: str) -> Any:
     try:
         # Hand-written JSON-LD often holds raw newlines and tabs inside strings.
         return json.loads(text, strict=False)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: a script of thousands of nested brackets (orjson
+        # refused it for depth already); ignore it like any broken JSON-LD.
         return None
 
 

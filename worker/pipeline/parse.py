@@ -8,7 +8,8 @@ replayed by them), so they never change meaning:
 - ``malformed_json``   UTF-8 but not JSON
 - ``not_an_object``    JSON, but not an object
 - ``missing_content``  neither ``url`` nor ``html``/``text``
-- ``schema_violation`` fields of the wrong type or shape (per schemas/raw-article)
+- ``schema_violation`` fields of the wrong type or shape (per schemas/raw-article),
+                       or JSON nested deeper than ``MAX_NESTING`` levels
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from worker.pipeline.records import RawArticle, Rejection
 Validator = Callable[[Any], str | None]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+# orjson reads 1,024 levels of nesting but writes only 254, and unknown fields
+# travel on in ``extra`` a few levels down in every output record: an input
+# nested deeper could be read but its outputs not written. Real articles are
+# nearly flat.
+MAX_NESTING = 128
 
 KNOWN_FIELDS = frozenset(
     {"url", "html", "text", "title", "source", "published_at", "fetched_at", "language"}
@@ -51,6 +58,19 @@ def decode_json(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Any | Reject
         return _reject("malformed_json", str(exc))
 
 
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` deep (iterative: no recursion
+    for hostile input to exhaust)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, Mapping) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, Mapping | list))
+    return False
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -59,6 +79,8 @@ def article_from_object(obj: Any, validate: Validator | None = None) -> RawArtic
     """Turn a decoded JSON value into a RawArticle, keeping unknown fields in ``extra``."""
     if not isinstance(obj, Mapping):
         return _reject("not_an_object", f"expected a JSON object, got {type(obj).__name__}")
+    if _nesting_exceeds(obj, MAX_NESTING):
+        return _reject("schema_violation", f"JSON nests deeper than {MAX_NESTING} levels")
     if validate is not None:
         problem = validate(obj)
         if problem is not None:
