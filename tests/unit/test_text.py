@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import unicodedata
 
 import pytest
@@ -91,3 +93,16 @@ def test_lead_never_exceeds_budget_even_without_spaces(budget: int) -> None:
 
 def test_lead_keeps_a_word_that_ends_exactly_at_the_cut() -> None:
     assert lead("Storm warning issued for the coast", 14) == "Storm warning" + ELLIPSIS
+
+
+def test_normalise_line_folds_every_unicode_space_and_drops_invisibles() -> None:
+    # Spaces of every kind (no-break, ideographic, line separators, NEL, tabs) and
+    # the invisible characters, mixed with ordinary ones.
+    hidden = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+    pool = "ab é\u00a0\u3000\u2028\u2029\u0085\t\n\r\x0b\x0c\x1c" + hidden
+    rng = random.Random(5)
+    invisible = dict.fromkeys(map(ord, hidden))
+    for _ in range(20_000):
+        line = "".join(rng.choice(pool) for _ in range(rng.randint(0, 10)))
+        expected = re.sub(r"\s+", " ", unicodedata.normalize("NFC", line).translate(invisible))
+        assert normalise_line(line) == expected.strip(), repr(line)
