@@ -131,7 +131,7 @@ def _timed(timings: Timings | None, step: str) -> Iterator[None]:
         yield
         return
     # CPU time of this process: what the step costs on one core, which other
-    # processes on a busy machine hardly change (wall clock would).
+    # processes on a busy machine change far less than they change wall clock.
     started = time.process_time()
     try:
         yield
