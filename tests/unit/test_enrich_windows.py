@@ -189,3 +189,12 @@ def test_the_model_with_numpy_products_finds_what_stock_spacy_finds(lead_chars: 
     assert [(s.start, s.end, s.label) for s in ours] == expected
     options = EnrichOptions(ner_lead_chars=lead_chars)
     assert enrich_article(unique_article(text, title="Harbour"), options).enrichment.entities
+
+
+def test_loading_the_model_leaves_numpy_one_blas_thread() -> None:
+    from threadpoolctl import threadpool_info
+
+    load_model(DEFAULT_NER_MODEL)
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas
+    assert all(pool["num_threads"] == 1 for pool in blas)

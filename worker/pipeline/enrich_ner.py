@@ -72,11 +72,25 @@ def _matmul_ops() -> Any:
 
 
 @cache
+def _one_blas_thread() -> None:
+    """Limit numpy's BLAS to one thread in this process, for good.
+
+    The enrich stage scales with processes (NEWSWIRE_PROCESSES); OpenBLAS's own
+    threads on top of that competed for the same cores and, on the dev bodies,
+    made the stage cost about half as much CPU again (make bench-enrich run
+    with and without OPENBLAS_NUM_THREADS=1)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
+@cache
 def load_model(name: str) -> Any:
     """The spaCy pipeline ``name`` (an installed package), NER components only."""
     import spacy
     from thinc.api import get_current_ops, set_current_ops
 
+    _one_blas_thread()
     previous = get_current_ops()
     # Layers take the ops current when they are built: only this model's.
     set_current_ops(_matmul_ops())
