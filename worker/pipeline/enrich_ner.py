@@ -45,9 +45,9 @@ class ModelUnavailableError(RuntimeError):
 def _matmul_ops() -> Any:
     """thinc's CPU ops with matrix products done by numpy's BLAS.
 
-    thinc's own gemm (its bundled BLIS) ran the CNN's products at about a third
-    of the speed of numpy's OpenBLAS on this machine's CPU, and those products
-    are about 40% of the NER time; the results are the same float32 products.
+    thinc's own gemm (its bundled BLIS) ran the CNN's products well below the
+    speed of numpy's OpenBLAS on this machine's CPU, and those products are a
+    large part of the NER time; the results are the same float32 products.
     """
     import numpy
     from thinc.api import NumpyOps
@@ -76,9 +76,8 @@ def _one_blas_thread() -> None:
     """Limit numpy's BLAS to one thread in this process, for good.
 
     The enrich stage scales with processes (NEWSWIRE_PROCESSES); OpenBLAS's own
-    threads on top of that competed for the same cores and, on the dev bodies,
-    made the stage cost about half as much CPU again (make bench-enrich run
-    with and without OPENBLAS_NUM_THREADS=1)."""
+    threads on top of that compete for the same cores, and on the dev bodies
+    they added CPU time without saving wall time (make bench-enrich)."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1, user_api="blas")
