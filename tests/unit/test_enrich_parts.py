@@ -186,10 +186,41 @@ HEBREW = (
 )
 
 
+SPANISH = (
+    "El alcalde de Sevilla, Manuel Ortega, anunci\u00f3 el lunes un plan para ampliar el "
+    "metro. La obra costar\u00e1 m\u00e1s de lo previsto, seg\u00fan el ayuntamiento.\n\n"
+    "Ortega dijo que las obras empezar\u00e1n en primavera."
+)
+RUSSIAN = (
+    "\u041c\u044d\u0440 \u041c\u043e\u0441\u043a\u0432\u044b \u0421\u0435\u0440"
+    "\u0433\u0435\u0439 \u0418\u0432\u0430\u043d\u043e\u0432 \u0437\u0430\u044f"
+    "\u0432\u0438\u043b, \u0447\u0442\u043e \u0433\u043e\u0440\u043e\u0434 "
+    "\u043f\u043e\u0441\u0442\u0440\u043e\u0438\u0442 \u043d\u043e\u0432\u044b"
+    "\u0435 \u0448\u043a\u043e\u043b\u044b. \u0418\u0432\u0430\u043d\u043e\u0432 "
+    "\u0441\u043a\u0430\u0437\u0430\u043b, \u0447\u0442\u043e \u0440\u0430\u0431"
+    "\u043e\u0442\u044b \u043d\u0430\u0447\u043d\u0443\u0442\u0441\u044f "
+    "\u0432\u0435\u0441\u043d\u043e\u0439."
+)
+CHINESE = (
+    "\u5e02\u653f\u5e9c\u5468\u4e00\u5ba3\u5e03\uff0c\u5c06\u5728\u660e\u5e74"
+    "\u6269\u5efa\u5730\u94c1\u7ebf\u8def\u3002\u5e02\u957f\u8868\u793a\uff0c"
+    "\u65b0\u7ebf\u8def\u5c06\u8fde\u63a5\u673a\u573a\u548c\u706b\u8f66\u7ad9"
+    "\uff0c\u5de5\u7a0b\u9884\u8ba1\u4e24\u5e74\u5b8c\u6210\u3002"
+)
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
-    [(GERMAN, "de"), (FRENCH, "fr"), (ARABIC, "ar"), (HEBREW, "he")],
-    ids=["de", "fr", "ar", "he"],
+    [
+        (GERMAN, "de"),
+        (FRENCH, "fr"),
+        (SPANISH, "es"),
+        (RUSSIAN, "ru"),
+        (CHINESE, "zh"),
+        (ARABIC, "ar"),
+        (HEBREW, "he"),
+    ],
+    ids=["de", "fr", "es", "ru", "zh", "ar", "he"],
 )
 def test_no_english_ner_on_other_languages(body: str, code: str) -> None:
     e = enrich(body)
@@ -239,6 +270,35 @@ def test_emoji_and_right_to_left_text_inside_an_english_article() -> None:
     assert quote.speaker == "Maria Lopez"
     assert "\U0001f64f" in quote.text
     assert e.enrichment.places.countries[0].code == "ES"
+
+
+def test_a_body_of_emoji_only() -> None:
+    e = enrich("\U0001f389\U0001f389 \U0001f3c3\u200d\u2640\ufe0f \U0001f64f\n\n\u2764\ufe0f")
+    assert e.enrichment.language is None
+    assert e.enrichment.entities == []
+    assert e.enrichment.keywords == []
+    assert e.enrichment.topics == []
+
+
+def test_an_english_article_quoting_right_to_left_names() -> None:
+    # Hebrew and Arabic names inside English prose: no English label for them,
+    # and the Latin-script names around them keep their offsets.
+    body = (
+        "The mayor of Haifa, \u05d9\u05d5\u05e1\u05d9 \u05db\u05d4\u05df, met "
+        "Samir Haddad and \u0633\u0645\u064a\u0631 \u062d\u062f\u0627\u062f at the port. "
+        "Haddad said the port would reopen.\n\n"
+        + "The ships waited outside the harbour for the weather to change. " * 15
+        + "\n\nLater Haddad thanked the Haifa Port Company."
+    )
+    e = enrich(body)
+    haddad = entity(e, "Samir Haddad")
+    assert haddad.type == "person"
+    assert haddad.mentions == 3
+    assert body[haddad.first_offset :].startswith("Samir Haddad")
+    # Mentioned once, past the lead: found through its window.
+    assert entity(e, "Haifa Port Company").type == "organization"
+    assert entity(e, "Haifa").type == "location"
+    assert e.enrichment.places.countries[0].code == "IL"
 
 
 # --- places ---------------------------------------------------------------------------

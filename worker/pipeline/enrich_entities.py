@@ -1,35 +1,29 @@
-"""Named entities of an article: NER where it pays, string matching elsewhere.
+"""Named entities of an article: from the model's spans to counted, merged entities.
 
-The statistical model is the expensive part of enrichment, so it reads only:
-
-1. the lead (first sentences up to a budget), where news names people and
-   organisations in full; and
-2. short windows around the first later occurrence of capitalised words that
-   recur in the body but are not part of any name the lead already gave.
-
-A small CNN tagger like spaCy's looks only a few tokens either side, so a
-window of a dozen words gives the label the whole text would. Every name found
-becomes an alias; one pass of token matching over the whole body then finds
-all mentions, and short forms are merged into full names ("McKenzie" ->
-"Kenneth McKenzie", "ISIS" -> "Islamic State in Iraq and Syria").
+The model reads only parts of the body (``enrich_windows`` says which). Every
+name it found becomes an alias; one pass of token matching over the whole body
+then finds all mentions, and short forms are merged into full names
+("McKenzie" -> "Kenneth McKenzie", "ISIS" -> "Islamic State in Iraq and Syria").
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
-from worker.pipeline.enrich_gazetteer import country_of_name, country_of_place
+from worker.pipeline.enrich_gazetteer import (
+    country_of_name,
+    country_of_place,
+    place_first_words,
+)
 from worker.pipeline.enrich_ner import Span
 from worker.pipeline.enrich_tokens import (
     CALENDAR_WORDS,
     Token,
-    cut_at_sentence,
     is_capitalised,
     is_sentence_initial,
     name_tokens,
@@ -60,7 +54,7 @@ _LEADING_ARTICLE = re.compile(r"^(?:the|The|THE)\s+")
 _TRAILING_JUNK = re.compile(r"(?:['\u2019]s?|[\s,;:!?\"\u201d\u2019)\]-])+$")
 _GAP_SPACE = re.compile(r"\s+")
 # Lower-case particles that may sit inside a name ("Islamic State in Iraq").
-_NAME_PARTICLES = frozenset(
+NAME_PARTICLES = frozenset(
     [
         "of",
         "in",
@@ -96,85 +90,9 @@ class EntityResult:
     mentions: list[Mention]  # every mention of a returned entity, in body order
 
 
-# --- what the model reads ------------------------------------------------------------
-
-
-def lead_end(body: str, lead_chars: int) -> int:
-    return cut_at_sentence(body, lead_chars)
-
-
-def candidate_windows(
-    body: str,
-    lead_stop: int,
-    lead_spans: Sequence[Span],
-    language: str,
-    window_words: int = 12,
-    max_windows: int = 48,
+def name_occurrences(
+    body: str, spans: Sequence[Span], tokens: Sequence[Token]
 ) -> list[tuple[int, int]]:
-    """Spans of ``body`` past the lead worth showing the model.
-
-    A capitalised word that recurs (so a reader would list it) and is not part
-    of a name the lead already gave gets a window around its first occurrence
-    after the lead. Words seen only at sentence starts are ordinary words.
-    """
-    covered = _covered(body, lead_spans)
-    stops = stop_words(language)
-    counts: Counter[str] = Counter()
-    first_after: dict[str, int] = {}
-    mid_sentence: set[str] = set()
-    standalone: set[str] = set()
-    c = 0
-    for tok in _body_tokens(body):
-        while c < len(covered) and covered[c][1] <= tok.start:
-            c += 1
-        if c < len(covered) and covered[c][0] <= tok.start:
-            continue  # part of a name the lead already gave
-        word = tok.text
-        if len(word) < 2 or not is_capitalised(word):
-            continue
-        lower = word.lower()
-        if lower in stops or lower in CALENDAR_WORDS:
-            continue
-        counts[word] += 1
-        if tok.start >= lead_stop and word not in standalone:
-            # Prefer an occurrence where the word stands alone: in "the State
-            # of Israel" the model would name the state, not "Israel".
-            if word not in first_after or _alone(body, tok):
-                first_after[word] = tok.start
-            if _alone(body, tok):
-                standalone.add(word)
-        if word not in mid_sentence and not is_sentence_initial(body, tok.start):
-            mid_sentence.add(word)
-    wanted = [
-        (count, -first_after[w], w)
-        for w, count in counts.items()
-        if count >= 2 and w in first_after and w in mid_sentence
-    ]
-    wanted.sort(reverse=True)
-    targets = sorted(first_after[w] for _, _, w in wanted[:max_windows])
-    return _merge(_window(body, pos, window_words) for pos in targets)
-
-
-def _alone(body: str, tok: Token) -> bool:
-    before = body[max(0, tok.start - 30) : tok.start].split()
-    after = body[tok.end : tok.end + 30].split()
-    joined_before = (
-        bool(before)
-        and body[tok.start - 1 : tok.start] in " -"
-        and (is_capitalised(before[-1]) and before[-1][-1] not in '.,;:!?"\u201d')
-    )
-    joined_after = bool(after) and is_capitalised(after[0]) and body[tok.end : tok.end + 1] == " "
-    return not (joined_before or joined_after or (before and before[-1] in _NAME_PARTICLES))
-
-
-@lru_cache(maxsize=2)
-def _body_tokens(body: str) -> list[Token]:
-    # The candidate scan and both matching passes read the same body's tokens;
-    # memoised for the article in hand only (the result is never mutated).
-    return name_tokens(body)
-
-
-def _covered(body: str, spans: Sequence[Span]) -> list[tuple[int, int]]:
     """Where the names in ``spans`` (of any label) occur anywhere in ``body``."""
     aliases: dict[tuple[str, ...], tuple[int, str]] = {}
     for span in spans:
@@ -182,72 +100,7 @@ def _covered(body: str, spans: Sequence[Span]) -> list[tuple[int, int]]:
         key = _token_key(name)
         if key and len(key) <= _MAX_ALIAS_TOKENS:
             aliases.setdefault(key, (0, _gaps(name)))
-    return [(start, end) for start, end, _ in _match(body, aliases)]
-
-
-def _window(body: str, pos: int, words: int) -> tuple[int, int]:
-    """About ``words`` words either side of ``pos``, within its paragraph, never
-    cutting through a run of capitalised words (a name)."""
-    para_start = body.rfind("\n", 0, pos) + 1
-    para_end = body.find("\n", pos)
-    if para_end < 0:
-        para_end = len(body)
-    left = body[para_start:pos].split(" ")
-    right = body[pos:para_end].split(" ")
-    n_left = min(len(left) - 1, words)
-    while n_left < len(left) - 1 and _continues_name(left[-n_left - 1]):
-        n_left += 1
-    n_right = min(len(right), words + 1)
-    while n_right < len(right) and _continues_name(right[n_right - 1], right[n_right]):
-        n_right += 1
-    start = pos - sum(len(w) + 1 for w in left[len(left) - 1 - n_left : -1]) if n_left else pos
-    end = pos + len(" ".join(right[:n_right]))
-    return max(start, para_start), min(end, para_end)
-
-
-def _continues_name(word: str, following: str | None = None) -> bool:
-    """Whether a name may run across the boundary after ``word`` (and into ``following``)."""
-    if not word or word[-1] in '.,;:!?\u201d"' or not is_capitalised(word.lstrip('("\u201c')):
-        return False
-    return following is None or is_capitalised(following.lstrip('("\u201c'))
-
-
-def _merge(windows: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(windows):
-        if merged and start <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-# Windows of one article go to the model as one text, a paragraph break apart:
-# one document per article costs far less than one per window.
-_WINDOW_SEPARATOR = "\n\n"
-
-
-def join_windows(body: str, windows: Sequence[tuple[int, int]]) -> str:
-    return _WINDOW_SEPARATOR.join(body[a:b] for a, b in windows)
-
-
-def spans_in_windows(windows: Sequence[tuple[int, int]], spans: Sequence[Span]) -> list[Span]:
-    """Spans of the joined windows -> body offsets. Windows never cut a run of
-    capitalised words, so a name at a window edge is whole."""
-    out: list[Span] = []
-    starts: list[int] = []
-    pos = 0
-    for a, b in windows:
-        starts.append(pos)
-        pos += b - a + len(_WINDOW_SEPARATOR)
-    for span in spans:
-        i = bisect_right(starts, span.start) - 1
-        a, b = windows[i]
-        offset = a - starts[i]
-        if span.end + offset > b:
-            continue  # runs across a separator
-        out.append(Span(span.start + offset, span.end + offset, span.label, span.text))
-    return out
+    return [(start, end) for start, end, _ in _match(body, tokens, aliases)]
 
 
 # --- from model spans to entities ----------------------------------------------------
@@ -288,10 +141,15 @@ def resolve_entities(
     title: str | None = None,
     max_entities: int = 100,
     language: str = "en",
+    tokens: Sequence[Token] | None = None,
 ) -> EntityResult:
-    """Group model spans into entities and count every mention in ``body``."""
+    """Group model spans into entities and count every mention in ``body``.
+
+    ``tokens`` are ``name_tokens(body)`` when the caller has them already.
+    """
+    toks = name_tokens(body) if tokens is None else tokens
     if language == "en":
-        spans = [*spans, *gazetteer_spans(body, spans)]
+        spans = [*spans, *gazetteer_spans(body, spans, toks)]
     votes: dict[str, Counter[str]] = {}
     first_seen: dict[str, int] = {}
     for span in spans:
@@ -306,13 +164,13 @@ def resolve_entities(
     groups = _group_names(votes, first_seen)
     aliases = _aliases(groups)
     stops = stop_words(language)
-    matches = _match(body, aliases, stops)
+    matches = _match(body, toks, aliases, stops)
     return _entities(body, title, groups, aliases, matches, max_entities)
 
 
 # Country and city names that are as often something else: a first name
 # ("Chad", "Jordan"), a US state ("Georgia"), an English word ("Nice").
-_AMBIGUOUS_PLACES = frozenset(
+AMBIGUOUS_PLACES = frozenset(
     [
         "chad",
         "jordan",
@@ -330,19 +188,22 @@ _AMBIGUOUS_PLACES = frozenset(
 _MAX_PLACE_TOKENS = 4
 
 
-def gazetteer_spans(body: str, spans: Sequence[Span]) -> list[Span]:
-    """Countries and major cities the model was not shown (a single mention past
-    the lead) or missed, as GPE spans, where no model-found name covers them."""
-    covered = _covered(body, spans)
-    toks = _body_tokens(body)
+def gazetteer_spans(body: str, spans: Sequence[Span], toks: Sequence[Token]) -> list[Span]:
+    """Countries and major cities the model was not shown (the windows skip
+    them) or missed, as GPE spans, where no model-found name covers them."""
+    covered = name_occurrences(body, spans, toks)
+    firsts = place_first_words()
     out: list[Span] = []
     c = 0
     i = 0
     while i < len(toks):
         tok = toks[i]
+        if not tok.text[:1].isupper() or tok.text.casefold() not in firsts:
+            i += 1
+            continue
         while c < len(covered) and covered[c][1] <= tok.start:
             c += 1
-        if (c < len(covered) and covered[c][0] <= tok.start) or not tok.text[:1].isupper():
+        if c < len(covered) and covered[c][0] <= tok.start:
             i += 1
             continue
         hit = 0
@@ -354,7 +215,7 @@ def gazetteer_spans(body: str, spans: Sequence[Span]) -> list[Span]:
             if "\n" in text or country_of_place(text) is None:
                 continue
             if n == 1 and (
-                text.lower() in _AMBIGUOUS_PLACES or is_sentence_initial(body, tok.start)
+                text.lower() in AMBIGUOUS_PLACES or is_sentence_initial(body, tok.start)
             ):
                 continue
             out.append(Span(tok.start, end, "GPE", text))
@@ -514,6 +375,7 @@ def _gaps(name: str) -> str:
 
 def _match(
     body: str,
+    toks: Sequence[Token],
     aliases: dict[tuple[str, ...], tuple[int, str]],
     stops: frozenset[str] = frozenset(),
 ) -> list[tuple[int, int, int]]:
@@ -522,7 +384,6 @@ def _match(
         return []
     longest = max(len(k) for k in aliases)
     firsts = {k[0] for k in aliases}
-    toks = _body_tokens(body)
     out: list[tuple[int, int, int]] = []
     i = 0
     n = len(toks)
@@ -545,7 +406,7 @@ def _match(
 
 def _longest_at(
     body: str,
-    toks: list[Token],
+    toks: Sequence[Token],
     i: int,
     longest: int,
     aliases: dict[tuple[str, ...], tuple[int, str]],
@@ -590,7 +451,7 @@ def _entities(
         seen.setdefault(group, []).append((start, end))
     in_title: set[int] = set()
     if title:
-        in_title = {g for _, _, g in _match(title, aliases)}
+        in_title = {g for _, _, g in _match(title, name_tokens(title), aliases)}
     size = max(len(body), 1)
     scored = []
     for index, spots in seen.items():

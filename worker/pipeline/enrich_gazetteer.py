@@ -8,6 +8,7 @@ free text, so "Jordan" the basketball player is not Jordan the country.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 # code | names | demonyms | cities, each ';'-separated; a code may take several lines
@@ -255,6 +256,17 @@ def _index() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
 def _key(name: str) -> str:
     key = " ".join(name.replace("\u2019", "'").split()).casefold()
     return key[4:] if key.startswith("the ") else key
+
+
+@cache
+def place_first_words() -> frozenset[str]:
+    """The casefolded first word of every country and city name, so a scan can
+    skip the words no place name starts with without building n-grams."""
+    names, _, cities = _index()
+    return frozenset(m.group() for key in (*names, *cities) if (m := _FIRST_WORD.search(key)))
+
+
+_FIRST_WORD = re.compile(r"\w+")
 
 
 def country_of_name(name: str) -> str | None:

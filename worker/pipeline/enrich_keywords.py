@@ -97,9 +97,12 @@ def find_keywords(body: str, language: str | None, limit: int = 10) -> list[Keyw
     first_seen: dict[tuple[str, ...], int] = {}
     surface: dict[tuple[str, ...], Counter[str]] = {}
     current: list[tuple[str, int, int]] = []
+    # Whether a word breaks a phrase, decided once per distinct word: a body
+    # repeats its words, and this loop runs on every one of them.
+    breaks: dict[str, bool] = {}
 
     def flush() -> None:
-        if 0 < len(current) <= _MAX_PHRASE_WORDS:
+        if len(current) <= _MAX_PHRASE_WORDS:
             key = tuple(w.lower() for w, _, _ in current)
             phrases.append(key)
             first_seen.setdefault(key, current[0][1])
@@ -108,17 +111,28 @@ def find_keywords(body: str, language: str | None, limit: int = 10) -> list[Keyw
 
     for m in _PIECE.finditer(body):
         word = m.group(1)
-        if word is None or _is_stop(word, stops) or _not_a_term(word):
-            flush()
+        if word is None:
+            if current:
+                flush()
             continue
-        possessive = _POSSESSIVE.search(word)
-        if possessive:
-            # "Iraq's new prime minister": the owner and the owned are two terms.
-            current.append((word[: possessive.start()], m.start(), m.start() + possessive.start()))
-            flush()
+        stop = breaks.get(word)
+        if stop is None:
+            stop = breaks[word] = _is_stop(word, stops) or _not_a_term(word)
+        if stop:
+            if current:
+                flush()
             continue
+        if "'" in word or "\u2019" in word:
+            possessive = _POSSESSIVE.search(word)
+            if possessive:
+                # "Iraq's new prime minister": the owner and the owned are two terms.
+                cut = m.start() + possessive.start()
+                current.append((word[: possessive.start()], m.start(), cut))
+                flush()
+                continue
         current.append((word, m.start(), m.end()))
-    flush()
+    if current:
+        flush()
     if not phrases:
         return []
     freq: Counter[str] = Counter(w for key in phrases for w in key)
