@@ -1,0 +1,798 @@
+"""Streaming performance of newswire against its limit and the alternatives, in one run.
+
+    deploy/local-kafka/kafka.sh with .venv/bin/python bench/stream.py [flags]   (make bench-stream)
+
+Phases (``--only`` picks some; all use one broker, one after the other):
+
+1. pure      the limit: ``InProcessPipeline.run`` in this process, no broker, on the
+             burst articles (the extraction-dev pages, each copy a unique article,
+             as bench/run.py builds them); articles/s on one core.
+2. ours      ``newswire worker`` (1 process + its clean/enrich pool): a burst of the
+             same articles (throughput, ratio to pure, CPU seconds per article,
+             committed lag per topic), then a paced feed at half the burst rate
+             (p50/p99 end-to-end latency: the "latency at 50% of max" target).
+3. kafka-python, quix   the same pipeline functions in a plain kafka-python loop and
+             in a Quix Streams app (bench/stream_loops.py): the same burst, then
+             the same paced rate as ours, so latencies compare at one offered load.
+4. scaling   two ``newswire worker`` processes in one group on the burst: throughput
+             ratio to one, committed lag per topic.
+5. memory    one worker on ``--memory-articles`` short synthetic articles
+             (bench/stream_feed.py), unique bodies, so the dedup state grows with every
+             article unless ``--memory-event-step`` lets the window expire it; RSS of
+             the worker and its pool at checkpoints, slope over the second half.
+
+End-to-end latency is the output's receipt by the observer minus the input's
+send time (see bench/stream_kafka.py). Throughput is articles / (last output
+receipt - first send). Numbers are printed, never asserted (no timed asserts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from bench.run import (
+    DEFAULT_CORPUS,
+    STAGES,
+    WorkerProcess,
+    build_workload,
+    delete_run_topics,
+    fetch_metrics,
+    free_port,
+    machine_info,
+    run_id,
+    sigterm_as_exit,
+    stage_seconds,
+    warmup_message,
+    worker_env,
+)
+from bench.stream_feed import synthetic_feed
+from bench.stream_kafka import (
+    Feeder,
+    Input,
+    LagSampler,
+    Observer,
+    ProcTree,
+    group_members,
+    latencies,
+    percentile,
+)
+from worker.pipeline.enrich import warm_up
+from worker.pipeline.flow import InProcessPipeline, route_of
+from worker.pipeline.records import Origin
+from worker.schemas import validator
+from worker.settings import Settings
+from worker.topics import deadletter_limit, ensure_topics
+
+REPO = Path(__file__).resolve().parent.parent
+PHASES = ("pure", "ours", "kafka-python", "quix", "scaling", "memory")
+OUTCOMES = ("enriched", "duplicates", "deadletter")
+
+
+def log(message: str) -> None:
+    print(f"[stream] {message}", file=sys.stderr, flush=True)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# --- the implementations under test --------------------------------------------------
+
+
+class Runner(Protocol):
+    name: str
+    settings: Settings
+    group: str
+
+    def start(self) -> None: ...
+    def wait_ready(self, timeout_s: float) -> float: ...
+    def check(self) -> None: ...
+    def pids(self) -> list[int]: ...
+    def stop(self) -> str: ...
+    def stage_seconds(self) -> dict[str, tuple[float, float]]: ...
+
+
+class Workers:
+    """``n`` newswire worker processes in one consumer group (the app id)."""
+
+    def __init__(
+        self, n: int, bootstrap: str, rid: str, partitions: int, tmp: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.name = "newswire worker" if n == 1 else f"newswire worker x{n}"
+        self.group = rid
+        self.ports = [free_port() for _ in range(n)]
+        self.envs = []
+        for i, port in enumerate(self.ports):
+            env = worker_env(bootstrap, rid, partitions, tmp / f"state{i}", port)
+            env.update(extra_env or {})
+            self.envs.append(env)
+        self.settings = Settings.from_env(self.envs[0])
+        self.procs = [WorkerProcess(env, tmp / f"worker{i}.log") for i, env in enumerate(self.envs)]
+
+    def start(self) -> None:
+        for proc in self.procs:
+            proc.start()
+
+    def wait_ready(self, timeout_s: float) -> float:
+        started = time.monotonic()
+        deadline = started + timeout_s
+        for port in self.ports:
+            while fetch_metrics(port) is None:
+                self.check()
+                if time.monotonic() > deadline:
+                    raise BenchError(f"worker on port {port} not up after {timeout_s:.0f}s")
+                time.sleep(0.2)
+        if len(self.procs) > 1:
+            # A rebalance in the middle of the burst would be measured as slowness:
+            # wait until the group is stable with every worker in it.
+            servers = self.settings.bootstrap_servers
+            while group_members(servers, self.group) != ("Stable", len(self.procs)):
+                self.check()
+                if time.monotonic() > deadline:
+                    raise BenchError(f"group {self.group} not stable with {len(self.procs)} "
+                                     f"members: {group_members(servers, self.group)}")
+                time.sleep(0.5)
+        return time.monotonic() - started
+
+    def check(self) -> None:
+        try:
+            for proc in self.procs:
+                proc.check_alive()
+        except Exception as exc:
+            raise BenchError(str(exc)) from None
+
+    def pids(self) -> list[int]:
+        return [p.proc.pid for p in self.procs if p.proc is not None]
+
+    def stop(self) -> str:
+        return "; ".join(p.stop(60) for p in self.procs)
+
+    def stage_seconds(self) -> dict[str, tuple[float, float]]:
+        total: dict[str, tuple[float, float]] = {}
+        for port in self.ports:
+            for stage, (count, secs) in stage_seconds(fetch_metrics(port) or "").items():
+                c, s = total.get(stage, (0.0, 0.0))
+                total[stage] = (c + count, s + secs)
+        return total
+
+
+class Loop:
+    """An alternative implementation from bench/stream_loops.py as a child process."""
+
+    def __init__(self, kind: str, bootstrap: str, rid: str, partitions: int, tmp: Path) -> None:
+        self.kind = kind
+        self.name = {"kafka-python": "kafka-python loop", "quix": "Quix Streams"}[kind]
+        self.group = rid
+        self.settings = Settings.from_env(
+            worker_env(bootstrap, rid, partitions, tmp / "unused", free_port())
+        )
+        self.log_path = tmp / f"{kind}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        s = self.settings
+        command = [
+            sys.executable, "-m", "bench.stream_loops", self.kind,
+            "--bootstrap", ",".join(s.bootstrap_servers), "--group", self.group,
+            "--raw", s.topic_raw, "--enriched", s.topic_enriched,
+            "--duplicates", s.topic_duplicates, "--deadletter", s.topic_deadletter,
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(
+                command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    def wait_ready(self, timeout_s: float) -> float:
+        started = time.monotonic()
+        while b"ready" not in self.log_path.read_bytes():
+            self.check()
+            if time.monotonic() - started > timeout_s:
+                raise BenchError(f"{self.name} not ready after {timeout_s:.0f}s")
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+    def tail(self) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
+
+    def check(self) -> None:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise BenchError(f"{self.name} exited with code {self.proc.returncode}:\n{self.tail()}")
+
+    def pids(self) -> list[int]:
+        return [self.proc.pid] if self.proc is not None else []
+
+    def stop(self) -> str:
+        if self.proc is None or self.proc.poll() is not None:
+            return "already stopped"
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return f"stopped (exit code {self.proc.wait(60)})"
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return f"killed after 60s (exit code {self.proc.wait()})"
+
+    def stage_seconds(self) -> dict[str, tuple[float, float]]:
+        return {}
+
+
+# --- measuring one implementation ------------------------------------------------------
+
+
+@dataclass
+class Run:
+    name: str
+    processes: int
+    articles: int = 0
+    seconds: float = 0.0
+    rate: float = 0.0
+    produce_s: float = 0.0
+    cpu_s: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    lag_peak: dict[str, int] = field(default_factory=dict)
+    lag_samples: int = 0
+    lag_errors: str = ""
+    stage_s: dict[str, float] = field(default_factory=dict)
+    dedup_decisions: float = 0.0
+    paced_target: float | None = None
+    paced_rate: float | None = None
+    paced_articles: int = 0
+    paced_lost: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    max_ms: float | None = None
+    burst_p50_ms: float | None = None
+    burst_p99_ms: float | None = None
+    startup_s: float = 0.0
+    load_before: str = ""
+    load_after: str = ""
+    stopped: str = ""
+    error: str | None = None
+
+    @property
+    def cpu_per_article_ms(self) -> float:
+        return 1000 * self.cpu_s / self.articles if self.articles else float("nan")
+
+
+def measure(
+    runner: Runner, burst: Sequence[Input], paced: Sequence[Input], rate: float | None,
+    args: argparse.Namespace, processes: int, rate_of_burst: float | None = None,
+) -> Run:
+    """Burst, then (with ``rate``, or ``rate_of_burst`` x the burst rate) a paced feed."""
+    settings = runner.settings
+    servers = settings.bootstrap_servers
+    limit = deadletter_limit(settings.max_message_bytes)
+    result = Run(runner.name, processes, load_before=load())
+    ensure_topics(settings)
+    observer: Observer | None = None
+    lag: LagSampler | None = None
+    try:
+        runner.start()
+        result.startup_s = runner.wait_ready(args.startup_timeout)
+        roles = {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
+                 settings.topic_deadletter: "deadletter"}
+        observer = Observer(servers, roles, limit)
+        feeder = Feeder(servers, settings.topic_raw, limit, linger_ms=5)
+        warm = warmup_message()
+        feeder.burst([Input("warm-up", warm.key, warm.value)])
+        if not observer.wait_for(1, args.startup_timeout, runner.check):
+            raise BenchError("the warm-up article did not come out")
+        log(f"{runner.name}: ready after {result.startup_s:.1f}s; burst of {len(burst)}")
+
+        base = observer.snapshot()
+        lag = LagSampler(servers, runner.group).start()
+        tree = ProcTree(runner.pids())
+        cpu0, stages0 = tree.cpu_seconds(), runner.stage_seconds()
+        result.produce_s = feeder.burst(burst)
+        if feeder.failed:
+            raise BenchError(f"{feeder.failed} inputs refused by the broker")
+        done = observer.wait_for(sum(base.values()) + len(burst), args.drain_timeout,
+                                 runner.check)
+        cpu1, stages1 = tree.cpu_seconds(), runner.stage_seconds()
+        series = lag.stop()
+        if not done:
+            raise BenchError(f"only {observer.total - sum(base.values())} of {len(burst)} "
+                             f"outputs within {args.drain_timeout:.0f}s")
+        idents = [i.ident for i in burst]
+        first = min(feeder.sent[i] for i in idents)
+        last = max(observer.arrived.get(i, time.time()) for i in idents)
+        result.articles, result.seconds = len(burst), last - first
+        result.rate = len(burst) / result.seconds
+        result.cpu_s = cpu1 - cpu0
+        result.outcomes = {k: v - base[k] for k, v in observer.snapshot().items()}
+        for _, sample in series.samples:
+            for topic, n in sample.items():
+                short = topic.removeprefix(f"{runner.group}.").removeprefix(f"{runner.group}-")
+                result.lag_peak[short] = max(result.lag_peak.get(short, 0), n)
+        result.lag_samples = len(series.samples)
+        if lag.errors:
+            result.lag_errors = f"{lag.errors} samples failed, last: {lag.last_error}"
+        result.stage_s = {s: stages1.get(s, (0, 0))[1] - stages0.get(s, (0, 0))[1]
+                          for s in STAGES if s in stages1}
+        result.dedup_decisions = stages1.get("dedup", (0, 0))[0] - stages0.get("dedup", (0, 0))[0]
+        burst_lat = latencies(feeder.sent, observer.arrived, idents)
+        result.burst_p50_ms = 1000 * percentile(burst_lat, 0.5)
+        result.burst_p99_ms = 1000 * percentile(burst_lat, 0.99)
+        log(f"{runner.name}: {result.rate:.2f} articles/s over {result.seconds:.1f}s")
+
+        if rate is None and rate_of_burst is not None:
+            rate = rate_of_burst * result.rate
+        if rate and paced:
+            count = min(len(paced), max(1, round(rate * args.paced_seconds)))
+            items = paced[:count]
+            # No linger: every input leaves at its scheduled time.
+            pacer = Feeder(servers, settings.topic_raw, limit, linger_ms=0)
+            before = observer.total
+            log(f"{runner.name}: paced feed of {count} articles at {rate:.2f}/s")
+            result.paced_target = rate
+            result.paced_rate = pacer.paced(items, rate)
+            pacer.close()
+            observer.wait_for(before + count, args.drain_timeout, runner.check)
+            lat = latencies(pacer.sent, observer.arrived, [i.ident for i in items])
+            result.paced_articles = len(lat)
+            result.paced_lost = count - len(lat)
+            result.p50_ms = 1000 * percentile(lat, 0.5)
+            result.p99_ms = 1000 * percentile(lat, 0.99)
+            result.max_ms = 1000 * max(lat) if lat else None
+        feeder.close()
+    finally:
+        if lag is not None:
+            lag.close()
+        if observer is not None:
+            observer.close()
+        result.stopped = runner.stop()
+        result.load_after = load()
+    return result
+
+
+def isolated(
+    make: Any, burst: Sequence[Input], paced: Sequence[Input], rate: float | None,
+    args: argparse.Namespace, processes: int, name: str, rate_of_burst: float | None = None,
+) -> Run:
+    """One implementation on run-unique topics and a fresh temp dir; failures are
+    reported in the result, so the other phases still run."""
+    rid = run_id()
+    tmp = Path(tempfile.mkdtemp(prefix="newswire-stream-"))
+    ok = False
+    runner: Runner | None = None
+    try:
+        runner = make(rid, tmp)
+        result = measure(runner, burst, paced, rate, args, processes, rate_of_burst)
+        ok = True
+        return result
+    except BenchError as exc:
+        log(f"{name} FAILED: {exc}; logs kept in {tmp}")
+        return Run(name, processes, error=str(exc))
+    finally:
+        if runner is not None and not args.keep_topics:
+            try:
+                delete_run_topics(runner.settings, rid)
+            except Exception as exc:  # cleanup must not hide the result
+                log(f"could not delete topics of {rid}: {exc}")
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- the pure limit --------------------------------------------------------------
+
+
+@dataclass
+class Pure:
+    articles: int
+    seconds: float
+    rate: float
+    cpu_s: float
+    outcomes: dict[str, int]
+    load_before: str
+    load_after: str
+
+
+def run_pure(burst: Sequence[Input], settings: Settings) -> Pure:
+    config = settings.pipeline_config()
+    validate = validator("raw")
+    warm_up(config.enrich)
+    scratch = InProcessPipeline(validate, config)
+    for n, item in enumerate(burst[:3]):
+        scratch.run(item.value, Origin(settings.topic_raw, 0, n, item.key))
+    pipeline = InProcessPipeline(validate, config)
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    before = load()
+    cpu0, t0 = time.process_time(), time.perf_counter()
+    for n, item in enumerate(burst):
+        record = pipeline.run(item.value, Origin(settings.topic_raw, 0, n, item.key))
+        outcomes[route_of(record)] += 1
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return Pure(len(burst), seconds, len(burst) / seconds, cpu, outcomes, before, load())
+
+
+# --- memory -----------------------------------------------------------------------
+
+
+@dataclass
+class Memory:
+    articles: int
+    ner: bool
+    event_step_s: float
+    window_days: float
+    seconds: float = 0.0
+    samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # t, n, main, pool
+    slope_second_half: float = float("nan")
+    slope_first_half: float = float("nan")
+    outcomes: dict[str, int] = field(default_factory=dict)
+    dedup_s_per_decision: float = float("nan")
+    load_before: str = ""
+    load_after: str = ""
+    error: str | None = None
+
+
+def slope(points: Sequence[tuple[int, int]]) -> float:
+    """Least-squares bytes per article."""
+    if len(points) < 2:
+        return float("nan")
+    n = len(points)
+    mx = sum(p[0] for p in points) / n
+    my = sum(p[1] for p in points) / n
+    sxx = sum((p[0] - mx) ** 2 for p in points)
+    return sum((p[0] - mx) * (p[1] - my) for p in points) / sxx if sxx else float("nan")
+
+
+def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
+    window = args.memory_window_days
+    mem = Memory(args.memory_articles, args.memory_ner, args.memory_event_step, window,
+                 load_before=load())
+    log(f"memory: generating {args.memory_articles} synthetic articles")
+    feed = synthetic_feed(args.memory_articles, event_step_s=args.memory_event_step)
+    extra = {"NEWSWIRE_DEDUP_WINDOW_DAYS": str(window)}
+    if not args.memory_ner:
+        # "," parses to no language=model pair: enrichment without the NER model.
+        extra["NEWSWIRE_NER_MODELS"] = ","
+    rid = run_id()
+    tmp = Path(tempfile.mkdtemp(prefix="newswire-stream-mem-"))
+    workers = Workers(1, bootstrap, rid, args.partitions, tmp, extra)
+    settings = workers.settings
+    servers = settings.bootstrap_servers
+    limit = deadletter_limit(settings.max_message_bytes)
+    ensure_topics(settings)
+    observer: Observer | None = None
+    ok = False
+    try:
+        workers.start()
+        workers.wait_ready(args.startup_timeout)
+        roles = {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
+                 settings.topic_deadletter: "deadletter"}
+        observer = Observer(servers, roles, limit, track=False)
+        feeder = Feeder(servers, settings.topic_raw, limit, linger_ms=20)
+        warm = warmup_message()
+        feeder.burst([Input("warm-up", warm.key, warm.value)])
+        if not observer.wait_for(1, args.startup_timeout, workers.check):
+            raise BenchError("the warm-up article did not come out")
+        main_pid = workers.pids()[0]
+        tree = ProcTree([main_pid])
+        base = observer.total
+        stages0 = workers.stage_seconds()
+
+        def sample() -> None:
+            rss = tree.rss()
+            main = rss.pop(main_pid, 0)
+            mem.samples.append((time.monotonic() - t0, observer_total() - base, main,
+                                sum(rss.values())))
+
+        def observer_total() -> int:
+            assert observer is not None
+            return observer.total
+
+        t0 = time.monotonic()
+        sample()
+        items = [Input(k.decode(), k, v) for k, v in feed]
+        producer = threading.Thread(target=feeder.burst, args=(items,), daemon=True)
+        producer.start()
+        deadline = t0 + args.memory_timeout
+        while observer_total() - base < len(items):
+            workers.check()
+            if time.monotonic() > deadline:
+                raise BenchError(f"only {observer_total() - base} of {len(items)} outputs "
+                                 f"after {args.memory_timeout:.0f}s")
+            time.sleep(args.memory_sample_s)
+            sample()
+            if len(mem.samples) % 30 == 0:
+                _, n, main, pool = mem.samples[-1]
+                log(f"memory: {n} articles, RSS main {main / 2**20:.0f} MiB, "
+                    f"pool {pool / 2**20:.0f} MiB")
+        producer.join(60)
+        sample()
+        mem.seconds = time.monotonic() - t0
+        mem.outcomes = observer.snapshot()
+        stages1 = workers.stage_seconds()
+        count = stages1.get("dedup", (0, 0))[0] - stages0.get("dedup", (0, 0))[0]
+        if count:
+            mem.dedup_s_per_decision = (
+                stages1["dedup"][1] - stages0.get("dedup", (0, 0))[1]) / count
+        half = len(items) // 2
+        mem.slope_second_half = slope([(n, m + p) for _, n, m, p in mem.samples if n >= half])
+        mem.slope_first_half = slope([(n, m + p) for _, n, m, p in mem.samples if n <= half])
+        feeder.close()
+        ok = True
+    except BenchError as exc:
+        mem.error = str(exc)
+        log(f"memory FAILED: {exc}; logs kept in {tmp}")
+    finally:
+        if observer is not None:
+            observer.close()
+        log(f"memory: worker {workers.stop()}")
+        if not args.keep_topics:
+            try:
+                delete_run_topics(settings, rid)
+            except Exception as exc:
+                log(f"could not delete topics of {rid}: {exc}")
+        if ok:
+            shutil.rmtree(tmp, ignore_errors=True)
+        mem.load_after = load()
+    return mem
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def fmt(value: float | None, spec: str = ".1f") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(value, spec)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def line(cells: list[str]) -> str:
+        parts = [cells[0].ljust(widths[0])]
+        parts += [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return "  " + "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def print_pure(p: Pure) -> None:
+    print("\n1. limit: pure pipeline (InProcessPipeline.run, this process, no broker)")
+    print(table(
+        ["articles", "seconds", "articles/s", "CPU ms/article", "articles/CPU-s", "load"],
+        [[str(p.articles), f"{p.seconds:.1f}", f"{p.rate:.2f}",
+          f"{1000 * p.cpu_s / p.articles:.1f}", f"{p.articles / p.cpu_s:.2f}",
+          f"{p.load_before} -> {p.load_after}"]],
+    ))
+    print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in p.outcomes.items()))
+
+
+def print_runs(runs: list[Run], pure: Pure | None) -> None:
+    print("\n2. end to end through Kafka, same articles and broker (burst: all inputs produced "
+          "at once; paced: a fixed rate, the same for all)")
+    rows = []
+    for r in runs:
+        if r.error:
+            rows.append([r.name, "FAILED"] + ["-"] * 9)
+            continue
+        rows.append([
+            r.name, str(r.processes), f"{r.rate:.2f}",
+            fmt(r.rate / pure.rate if pure else None, ".2f"),
+            f"{r.cpu_per_article_ms:.1f}", fmt(r.paced_target, ".2f"), fmt(r.paced_rate, ".2f"),
+            fmt(r.p50_ms, ".0f"), fmt(r.p99_ms, ".0f"), fmt(r.max_ms, ".0f"),
+            f"{r.load_before} -> {r.load_after}",
+        ])
+    print(table(["implementation", "procs", "burst art/s", "x pure", "CPU ms/art",
+                 "paced target/s", "paced got/s", "p50 ms", "p99 ms", "max ms", "load"], rows))
+    for r in runs:
+        if r.error:
+            print(f"  {r.name}: FAILED: {r.error.splitlines()[0]}")
+            continue
+        outcomes = ", ".join(f"{k} {v}" for k, v in r.outcomes.items())
+        same = "" if pure is None or r.outcomes == pure.outcomes else " (DIFFERS from pure)"
+        print(f"  {r.name}: {r.articles} articles in {r.seconds:.1f}s (produced in "
+              f"{r.produce_s:.1f}s), outcomes {outcomes}{same}; burst latency p50 "
+              f"{fmt(r.burst_p50_ms, '.0f')} ms p99 {fmt(r.burst_p99_ms, '.0f')} ms; paced "
+              f"{r.paced_articles} articles, {r.paced_lost} missing; start {r.startup_s:.1f}s; "
+              f"{r.stopped}")
+        if r.stage_s:
+            stages = ", ".join(f"{s} {v:.1f}s" for s, v in r.stage_s.items())
+            print(f"    worker stage time: {stages}; dedup "
+                  f"{1000 * r.stage_s.get('dedup', 0) / max(r.dedup_decisions, 1):.2f} ms/decision")
+
+
+def print_scaling(one: Run | None, two: Run | None) -> None:
+    print("\n3. scaling: newswire workers in one group, same burst")
+    rows = []
+    for r in (one, two):
+        if r is None or r.error:
+            continue
+        lag = ", ".join(f"{t} {n}" for t, n in sorted(r.lag_peak.items()))
+        rows.append([r.name, f"{r.rate:.2f}", f"{r.cpu_per_article_ms:.1f}",
+                     f"{r.lag_samples}", lag or "-"])
+        if r.lag_errors:
+            print(f"  {r.name}: lag sampling: {r.lag_errors}")
+    if rows:
+        print(table(["workers", "art/s", "CPU ms/art", "lag samples",
+                     "peak committed lag per topic (messages)"], rows))
+    if one and two and not one.error and not two.error:
+        print(f"  throughput ratio 2 workers / 1 worker: {two.rate / one.rate:.2f}")
+
+
+def print_latency(ours: Run | None) -> None:
+    print("\n4. latency at 50% of max throughput (newswire worker)")
+    if ours is None or ours.error or ours.p99_ms is None:
+        print("  not measured")
+        return
+    verdict = "meets" if ours.p99_ms < 500 else "MISSES"
+    print(f"  max (burst) {ours.rate:.2f} art/s; fed {ours.paced_articles} articles at "
+          f"{fmt(ours.paced_rate, '.2f')}/s: p50 {ours.p50_ms:.0f} ms, p99 {ours.p99_ms:.0f} ms, "
+          f"max {fmt(ours.max_ms, '.0f')} ms ({verdict} the p99 < 500 ms target)")
+
+
+def print_memory(m: Memory) -> None:
+    print(f"\n5. memory: one worker, {m.articles} short synthetic articles (unique bodies), "
+          f"NER {'on' if m.ner else 'off'}, event time step {m.event_step_s:g}s, dedup window "
+          f"{m.window_days:g} days")
+    if m.error:
+        print(f"  FAILED: {m.error}")
+    if not m.samples:
+        return
+    rows = []
+    for k in range(11):
+        target = m.articles * k // 10
+        t, n, main, pool = min(m.samples, key=lambda s: (s[1] < target, abs(s[1] - target)))
+        rows.append([str(n), f"{t:.0f}", f"{main / 2**20:.1f}", f"{pool / 2**20:.1f}",
+                     f"{(main + pool) / 2**20:.1f}"])
+    print(table(["articles", "seconds", "RSS main MiB", "RSS pool MiB", "RSS total MiB"], rows))
+    print(f"  slope of total RSS: {fmt(m.slope_second_half, '.1f')} bytes/article over the second "
+          f"half, {fmt(m.slope_first_half, '.1f')} over the first; {len(m.samples)} samples in "
+          f"{m.seconds:.0f}s ({m.articles / m.seconds if m.seconds else 0:.0f} art/s); outcomes "
+          + ", ".join(f"{k} {v}" for k, v in m.outcomes.items()))
+    print(f"  dedup sequencer in the worker: {1000 * m.dedup_s_per_decision:.2f} ms/decision "
+          f"(newswire_stage_duration_seconds{{stage=dedup}}); load {m.load_before} -> "
+          f"{m.load_after}")
+
+
+# --- main --------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bench/stream.py",
+        description="newswire streaming performance: the pure limit, the worker end to end, "
+        "kafka-python and Quix Streams loops, scaling, latency at half load, memory.",
+        epilog="Needs a broker: deploy/local-kafka/kafka.sh with .venv/bin/python "
+        "bench/stream.py (make bench-stream).",
+    )
+    p.add_argument("--only", action="append", choices=PHASES,
+                   help="run only these phases (repeatable; default: all)")
+    p.add_argument("--skip", action="append", choices=PHASES, default=[],
+                   help="skip these phases (repeatable)")
+    p.add_argument("-r", "--repeat", type=int, default=4,
+                   help="burst: copies of each corpus page (default 4: 408 articles)")
+    p.add_argument("--pages", type=int, default=None, help="only the first N corpus pages")
+    p.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    p.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP"))
+    p.add_argument("--partitions", type=int, default=4, help="raw/internal partitions (4)")
+    p.add_argument("--paced-seconds", type=float, default=60.0,
+                   help="length of each paced feed (default 60)")
+    p.add_argument("--paced-pool", type=int, default=6,
+                   help="copies of each page set aside for the paced feeds (default 6); a "
+                   "feed stops early when they run out")
+    p.add_argument("--rate", type=float, default=None,
+                   help="paced rate (default: half of the worker's burst rate)")
+    p.add_argument("--memory-articles", type=int, default=100_000)
+    p.add_argument("--memory-ner", action="store_true",
+                   help="keep the NER model in the memory run (default off: ~10x slower)")
+    p.add_argument("--memory-event-step", type=float, default=0.0,
+                   help="seconds of event time between synthetic articles (default 0: "
+                   "nothing expires, the dedup state grows)")
+    p.add_argument("--memory-window-days", type=float, default=7.0)
+    p.add_argument("--memory-sample-s", type=float, default=2.0)
+    p.add_argument("--memory-timeout", type=float, default=3600.0)
+    p.add_argument("--startup-timeout", type=float, default=240.0)
+    p.add_argument("--drain-timeout", type=float, default=900.0)
+    p.add_argument("--keep-topics", action="store_true")
+    p.add_argument("--json", type=Path, metavar="OUT")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    phases = [ph for ph in (args.only or PHASES) if ph not in args.skip]
+    if not args.bootstrap and phases != ["pure"]:
+        raise SystemExit("bench: no broker: run under deploy/local-kafka/kafka.sh with, set "
+                         "KAFKA_BOOTSTRAP, or --only pure")
+    bootstrap: str = args.bootstrap or ""
+    results: dict[str, Any] = {"machine": machine_info(args.bootstrap), "phases": phases}
+    info = results["machine"]
+    print(f"newswire stream benchmark {info['date']} commit {info['commit']}")
+    print(f"machine  {info['cores']} cores, {info['cpu']}, {info['memory']} RAM; load {load()}")
+    code = 0
+    with sigterm_as_exit():
+        burst: list[Input] = []
+        paced: list[Input] = []
+        if any(ph in phases for ph in ("pure", "ours", "kafka-python", "quix", "scaling")):
+            log("building the page workload")
+            workload = build_workload(args.corpus, args.repeat + args.paced_pool, args.pages)
+            items = [Input(m.key.decode(), m.key, m.value) for m in workload.messages]
+            split = workload.pages * args.repeat
+            burst, paced = items[:split], items[split:]
+            print(f"articles {len(burst)} burst = {workload.pages} pages x {args.repeat}, "
+                  f"{sum(len(i.value) for i in burst) / 2**20:.1f} MiB; paced pool {len(paced)}")
+        pure = None
+        if "pure" in phases:
+            log("pure pipeline")
+            pure = run_pure(burst, Settings())
+            results["pure"] = asdict(pure)
+            print_pure(pure)
+            sys.stdout.flush()
+        runs: list[Run] = []
+        ours = None
+        rate = args.rate
+        procs = Settings().processes + 1
+        if "ours" in phases:
+            # Paced at half of its own burst rate (unless --rate), which the
+            # alternatives are then fed at too: latencies compare at one load.
+            ours = isolated(
+                lambda rid, tmp: Workers(1, bootstrap, rid, args.partitions, tmp),
+                burst, paced, args.rate, args, procs, "newswire worker",
+                rate_of_burst=0.5,
+            )
+            runs.append(ours)
+            if rate is None and not ours.error:
+                rate = ours.paced_target
+        for kind in ("kafka-python", "quix"):
+            if kind in phases:
+                runs.append(isolated(
+                    lambda rid, tmp, k=kind: Loop(k, bootstrap, rid, args.partitions, tmp),
+                    burst, paced, rate, args, 1, kind,
+                ))
+        if runs:
+            print_runs(runs, pure)
+            results["runs"] = [asdict(r) for r in runs]
+            sys.stdout.flush()
+        if "scaling" in phases:
+            two = isolated(
+                lambda rid, tmp: Workers(2, bootstrap, rid, args.partitions, tmp),
+                burst, [], None, args, 2 * procs, "newswire worker x2",
+            )
+            results["scaling"] = asdict(two)
+            print_scaling(ours, two)
+            sys.stdout.flush()
+        if "ours" in phases:
+            print_latency(ours)
+        if "memory" in phases:
+            mem = run_memory(bootstrap, args)
+            results["memory"] = asdict(mem)
+            print_memory(mem)
+            code |= 1 if mem.error else 0
+        code |= 1 if any(r.error for r in runs) else 0
+    print(f"\nload at end {load()}")
+    if args.json:
+        args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2
+                                           | orjson.OPT_SERIALIZE_NUMPY) + b"\n")
+        log(f"results written to {args.json}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
