@@ -29,48 +29,42 @@ receipt - first send). Numbers are printed, never asserted (no timed asserts).
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
+
+# Run as a script (make bench-stream): the repository root makes `bench` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import (
     DEFAULT_CORPUS,
     STAGES,
-    WorkerProcess,
     build_workload,
     delete_run_topics,
-    fetch_metrics,
-    free_port,
     machine_info,
     run_id,
     sigterm_as_exit,
-    stage_seconds,
     warmup_message,
-    worker_env,
 )
-from bench.stream_feed import synthetic_feed
 from bench.stream_kafka import (
     Feeder,
     Input,
     LagSampler,
     Observer,
     ProcTree,
-    group_members,
     latencies,
     percentile,
 )
+from bench.stream_memory import print_memory, run_memory
+from bench.stream_runners import BenchError, Loop, Runner, Workers, fmt, load, log, table
 from worker.pipeline.enrich import warm_up
 from worker.pipeline.flow import InProcessPipeline, route_of
 from worker.pipeline.records import Origin
@@ -81,162 +75,6 @@ from worker.topics import deadletter_limit, ensure_topics
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("pure", "ours", "kafka-python", "quix", "scaling", "memory")
 OUTCOMES = ("enriched", "duplicates", "deadletter")
-
-
-def log(message: str) -> None:
-    print(f"[stream] {message}", file=sys.stderr, flush=True)
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
-
-
-class BenchError(RuntimeError):
-    pass
-
-
-# --- the implementations under test --------------------------------------------------
-
-
-class Runner(Protocol):
-    name: str
-    settings: Settings
-    group: str
-
-    def start(self) -> None: ...
-    def wait_ready(self, timeout_s: float) -> float: ...
-    def check(self) -> None: ...
-    def pids(self) -> list[int]: ...
-    def stop(self) -> str: ...
-    def stage_seconds(self) -> dict[str, tuple[float, float]]: ...
-
-
-class Workers:
-    """``n`` newswire worker processes in one consumer group (the app id)."""
-
-    def __init__(
-        self, n: int, bootstrap: str, rid: str, partitions: int, tmp: Path,
-        extra_env: dict[str, str] | None = None,
-    ) -> None:
-        self.name = "newswire worker" if n == 1 else f"newswire worker x{n}"
-        self.group = rid
-        self.ports = [free_port() for _ in range(n)]
-        self.envs = []
-        for i, port in enumerate(self.ports):
-            env = worker_env(bootstrap, rid, partitions, tmp / f"state{i}", port)
-            env.update(extra_env or {})
-            self.envs.append(env)
-        self.settings = Settings.from_env(self.envs[0])
-        self.procs = [WorkerProcess(env, tmp / f"worker{i}.log") for i, env in enumerate(self.envs)]
-
-    def start(self) -> None:
-        for proc in self.procs:
-            proc.start()
-
-    def wait_ready(self, timeout_s: float) -> float:
-        started = time.monotonic()
-        deadline = started + timeout_s
-        for port in self.ports:
-            while fetch_metrics(port) is None:
-                self.check()
-                if time.monotonic() > deadline:
-                    raise BenchError(f"worker on port {port} not up after {timeout_s:.0f}s")
-                time.sleep(0.2)
-        if len(self.procs) > 1:
-            # A rebalance in the middle of the burst would be measured as slowness:
-            # wait until the group is stable with every worker in it.
-            servers = self.settings.bootstrap_servers
-            while group_members(servers, self.group) != ("Stable", len(self.procs)):
-                self.check()
-                if time.monotonic() > deadline:
-                    raise BenchError(f"group {self.group} not stable with {len(self.procs)} "
-                                     f"members: {group_members(servers, self.group)}")
-                time.sleep(0.5)
-        return time.monotonic() - started
-
-    def check(self) -> None:
-        try:
-            for proc in self.procs:
-                proc.check_alive()
-        except Exception as exc:
-            raise BenchError(str(exc)) from None
-
-    def pids(self) -> list[int]:
-        return [p.proc.pid for p in self.procs if p.proc is not None]
-
-    def stop(self) -> str:
-        return "; ".join(p.stop(60) for p in self.procs)
-
-    def stage_seconds(self) -> dict[str, tuple[float, float]]:
-        total: dict[str, tuple[float, float]] = {}
-        for port in self.ports:
-            for stage, (count, secs) in stage_seconds(fetch_metrics(port) or "").items():
-                c, s = total.get(stage, (0.0, 0.0))
-                total[stage] = (c + count, s + secs)
-        return total
-
-
-class Loop:
-    """An alternative implementation from bench/stream_loops.py as a child process."""
-
-    def __init__(self, kind: str, bootstrap: str, rid: str, partitions: int, tmp: Path) -> None:
-        self.kind = kind
-        self.name = {"kafka-python": "kafka-python loop", "quix": "Quix Streams"}[kind]
-        self.group = rid
-        self.settings = Settings.from_env(
-            worker_env(bootstrap, rid, partitions, tmp / "unused", free_port())
-        )
-        self.log_path = tmp / f"{kind}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        s = self.settings
-        command = [
-            sys.executable, "-m", "bench.stream_loops", self.kind,
-            "--bootstrap", ",".join(s.bootstrap_servers), "--group", self.group,
-            "--raw", s.topic_raw, "--enriched", s.topic_enriched,
-            "--duplicates", s.topic_duplicates, "--deadletter", s.topic_deadletter,
-        ]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSWIRE_")}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(
-                command, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
-
-    def wait_ready(self, timeout_s: float) -> float:
-        started = time.monotonic()
-        while b"ready" not in self.log_path.read_bytes():
-            self.check()
-            if time.monotonic() - started > timeout_s:
-                raise BenchError(f"{self.name} not ready after {timeout_s:.0f}s")
-            time.sleep(0.2)
-        return time.monotonic() - started
-
-    def tail(self) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-30:])
-
-    def check(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            raise BenchError(f"{self.name} exited with code {self.proc.returncode}:\n{self.tail()}")
-
-    def pids(self) -> list[int]:
-        return [self.proc.pid] if self.proc is not None else []
-
-    def stop(self) -> str:
-        if self.proc is None or self.proc.poll() is not None:
-            return "already stopped"
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return f"stopped (exit code {self.proc.wait(60)})"
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return f"killed after 60s (exit code {self.proc.wait()})"
-
-    def stage_seconds(self) -> dict[str, tuple[float, float]]:
-        return {}
 
 
 # --- measuring one implementation ------------------------------------------------------
@@ -428,149 +266,7 @@ def run_pure(burst: Sequence[Input], settings: Settings) -> Pure:
     return Pure(len(burst), seconds, len(burst) / seconds, cpu, outcomes, before, load())
 
 
-# --- memory -----------------------------------------------------------------------
-
-
-@dataclass
-class Memory:
-    articles: int
-    ner: bool
-    event_step_s: float
-    window_days: float
-    seconds: float = 0.0
-    samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # t, n, main, pool
-    slope_second_half: float = float("nan")
-    slope_first_half: float = float("nan")
-    outcomes: dict[str, int] = field(default_factory=dict)
-    dedup_s_per_decision: float = float("nan")
-    load_before: str = ""
-    load_after: str = ""
-    error: str | None = None
-
-
-def slope(points: Sequence[tuple[int, int]]) -> float:
-    """Least-squares bytes per article."""
-    if len(points) < 2:
-        return float("nan")
-    n = len(points)
-    mx = sum(p[0] for p in points) / n
-    my = sum(p[1] for p in points) / n
-    sxx = sum((p[0] - mx) ** 2 for p in points)
-    return sum((p[0] - mx) * (p[1] - my) for p in points) / sxx if sxx else float("nan")
-
-
-def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
-    window = args.memory_window_days
-    mem = Memory(args.memory_articles, args.memory_ner, args.memory_event_step, window,
-                 load_before=load())
-    log(f"memory: generating {args.memory_articles} synthetic articles")
-    feed = synthetic_feed(args.memory_articles, event_step_s=args.memory_event_step)
-    extra = {"NEWSWIRE_DEDUP_WINDOW_DAYS": str(window)}
-    if not args.memory_ner:
-        # "," parses to no language=model pair: enrichment without the NER model.
-        extra["NEWSWIRE_NER_MODELS"] = ","
-    rid = run_id()
-    tmp = Path(tempfile.mkdtemp(prefix="newswire-stream-mem-"))
-    workers = Workers(1, bootstrap, rid, args.partitions, tmp, extra)
-    settings = workers.settings
-    servers = settings.bootstrap_servers
-    limit = deadletter_limit(settings.max_message_bytes)
-    ensure_topics(settings)
-    observer: Observer | None = None
-    ok = False
-    try:
-        workers.start()
-        workers.wait_ready(args.startup_timeout)
-        roles = {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
-                 settings.topic_deadletter: "deadletter"}
-        observer = Observer(servers, roles, limit, track=False)
-        feeder = Feeder(servers, settings.topic_raw, limit, linger_ms=20)
-        warm = warmup_message()
-        feeder.burst([Input("warm-up", warm.key, warm.value)])
-        if not observer.wait_for(1, args.startup_timeout, workers.check):
-            raise BenchError("the warm-up article did not come out")
-        main_pid = workers.pids()[0]
-        tree = ProcTree([main_pid])
-        base = observer.total
-        stages0 = workers.stage_seconds()
-
-        def sample() -> None:
-            rss = tree.rss()
-            main = rss.pop(main_pid, 0)
-            mem.samples.append((time.monotonic() - t0, observer_total() - base, main,
-                                sum(rss.values())))
-
-        def observer_total() -> int:
-            assert observer is not None
-            return observer.total
-
-        t0 = time.monotonic()
-        sample()
-        items = [Input(k.decode(), k, v) for k, v in feed]
-        producer = threading.Thread(target=feeder.burst, args=(items,), daemon=True)
-        producer.start()
-        deadline = t0 + args.memory_timeout
-        while observer_total() - base < len(items):
-            workers.check()
-            if time.monotonic() > deadline:
-                raise BenchError(f"only {observer_total() - base} of {len(items)} outputs "
-                                 f"after {args.memory_timeout:.0f}s")
-            time.sleep(args.memory_sample_s)
-            sample()
-            if len(mem.samples) % 30 == 0:
-                _, n, main, pool = mem.samples[-1]
-                log(f"memory: {n} articles, RSS main {main / 2**20:.0f} MiB, "
-                    f"pool {pool / 2**20:.0f} MiB")
-        producer.join(60)
-        sample()
-        mem.seconds = time.monotonic() - t0
-        mem.outcomes = observer.snapshot()
-        stages1 = workers.stage_seconds()
-        count = stages1.get("dedup", (0, 0))[0] - stages0.get("dedup", (0, 0))[0]
-        if count:
-            mem.dedup_s_per_decision = (
-                stages1["dedup"][1] - stages0.get("dedup", (0, 0))[1]) / count
-        half = len(items) // 2
-        mem.slope_second_half = slope([(n, m + p) for _, n, m, p in mem.samples if n >= half])
-        mem.slope_first_half = slope([(n, m + p) for _, n, m, p in mem.samples if n <= half])
-        feeder.close()
-        ok = True
-    except BenchError as exc:
-        mem.error = str(exc)
-        log(f"memory FAILED: {exc}; logs kept in {tmp}")
-    finally:
-        if observer is not None:
-            observer.close()
-        log(f"memory: worker {workers.stop()}")
-        if not args.keep_topics:
-            try:
-                delete_run_topics(settings, rid)
-            except Exception as exc:
-                log(f"could not delete topics of {rid}: {exc}")
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
-        mem.load_after = load()
-    return mem
-
-
 # --- report -------------------------------------------------------------------------
-
-
-def fmt(value: float | None, spec: str = ".1f") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return format(value, spec)
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def line(cells: list[str]) -> str:
-        parts = [cells[0].ljust(widths[0])]
-        parts += [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-        return "  " + "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), *(line(r) for r in rows)])
 
 
 def print_pure(p: Pure) -> None:
@@ -645,30 +341,6 @@ def print_latency(ours: Run | None) -> None:
     print(f"  max (burst) {ours.rate:.2f} art/s; fed {ours.paced_articles} articles at "
           f"{fmt(ours.paced_rate, '.2f')}/s: p50 {ours.p50_ms:.0f} ms, p99 {ours.p99_ms:.0f} ms, "
           f"max {fmt(ours.max_ms, '.0f')} ms ({verdict} the p99 < 500 ms target)")
-
-
-def print_memory(m: Memory) -> None:
-    print(f"\n5. memory: one worker, {m.articles} short synthetic articles (unique bodies), "
-          f"NER {'on' if m.ner else 'off'}, event time step {m.event_step_s:g}s, dedup window "
-          f"{m.window_days:g} days")
-    if m.error:
-        print(f"  FAILED: {m.error}")
-    if not m.samples:
-        return
-    rows = []
-    for k in range(11):
-        target = m.articles * k // 10
-        t, n, main, pool = min(m.samples, key=lambda s: (s[1] < target, abs(s[1] - target)))
-        rows.append([str(n), f"{t:.0f}", f"{main / 2**20:.1f}", f"{pool / 2**20:.1f}",
-                     f"{(main + pool) / 2**20:.1f}"])
-    print(table(["articles", "seconds", "RSS main MiB", "RSS pool MiB", "RSS total MiB"], rows))
-    print(f"  slope of total RSS: {fmt(m.slope_second_half, '.1f')} bytes/article over the second "
-          f"half, {fmt(m.slope_first_half, '.1f')} over the first; {len(m.samples)} samples in "
-          f"{m.seconds:.0f}s ({m.articles / m.seconds if m.seconds else 0:.0f} art/s); outcomes "
-          + ", ".join(f"{k} {v}" for k, v in m.outcomes.items()))
-    print(f"  dedup sequencer in the worker: {1000 * m.dedup_s_per_decision:.2f} ms/decision "
-          f"(newswire_stage_duration_seconds{{stage=dedup}}); load {m.load_before} -> "
-          f"{m.load_after}")
 
 
 # --- main --------------------------------------------------------------------------
