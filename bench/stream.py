@@ -63,7 +63,7 @@ from bench.stream_kafka import (
     latencies,
     percentile,
 )
-from bench.stream_memory import print_memory, run_memory
+from bench.stream_memory import Memory, print_memory, run_memory
 from bench.stream_runners import BenchError, Loop, Runner, Workers, fmt, load, log, table
 from worker.pipeline.enrich import warm_up
 from worker.pipeline.flow import InProcessPipeline, route_of
@@ -286,17 +286,21 @@ def print_runs(runs: list[Run], pure: Pure | None) -> None:
     rows = []
     for r in runs:
         if r.error:
-            rows.append([r.name, "FAILED"] + ["-"] * 9)
+            rows.append([r.name, "FAILED"] + ["-"] * 11)
             continue
+        pure_cpu_ms = 1000 * pure.cpu_s / pure.articles if pure else None
         rows.append([
             r.name, str(r.processes), f"{r.rate:.2f}",
             fmt(r.rate / pure.rate if pure else None, ".2f"),
-            f"{r.cpu_per_article_ms:.1f}", fmt(r.paced_target, ".2f"), fmt(r.paced_rate, ".2f"),
+            f"{r.cpu_s / r.seconds:.2f}", f"{r.cpu_per_article_ms:.1f}",
+            fmt(pure_cpu_ms / r.cpu_per_article_ms if pure_cpu_ms else None, ".2f"),
+            fmt(r.paced_target, ".2f"), fmt(r.paced_rate, ".2f"),
             fmt(r.p50_ms, ".0f"), fmt(r.p99_ms, ".0f"), fmt(r.max_ms, ".0f"),
             f"{r.load_before} -> {r.load_after}",
         ])
-    print(table(["implementation", "procs", "burst art/s", "x pure", "CPU ms/art",
-                 "paced target/s", "paced got/s", "p50 ms", "p99 ms", "max ms", "load"], rows))
+    print(table(["implementation", "procs", "burst art/s", "x pure", "cores busy", "CPU ms/art",
+                 "x pure CPU", "paced target/s", "paced got/s", "p50 ms", "p99 ms", "max ms",
+                 "load"], rows))
     for r in runs:
         if r.error:
             print(f"  {r.name}: FAILED: {r.error.splitlines()[0]}")
@@ -383,12 +387,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--startup-timeout", type=float, default=240.0)
     p.add_argument("--drain-timeout", type=float, default=900.0)
     p.add_argument("--keep-topics", action="store_true")
-    p.add_argument("--json", type=Path, metavar="OUT")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    p.add_argument("--from-json", type=Path, metavar="IN",
+                   help="print the report of a run saved with --json, run nothing")
     return p
+
+
+def report_from(results: dict[str, Any]) -> None:
+    """The report of a saved run, section by section as ``main`` prints it."""
+    pure = Pure(**results["pure"]) if "pure" in results else None
+    if pure:
+        print_pure(pure)
+    runs = [Run(**r) for r in results.get("runs", [])]
+    if runs:
+        print_runs(runs, pure)
+    ours = next((r for r in runs if r.name == "newswire worker"), None)
+    if "scaling" in results:
+        print_scaling(ours, Run(**results["scaling"]))
+    if ours:
+        print_latency(ours)
+    if "memory" in results:
+        print_memory(Memory(**results["memory"]))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.from_json:
+        report_from(orjson.loads(args.from_json.read_bytes()))
+        return 0
     phases = [ph for ph in (args.only or PHASES) if ph not in args.skip]
     if not args.bootstrap and phases != ["pure"]:
         raise SystemExit("bench: no broker: run under deploy/local-kafka/kafka.sh with, set "
