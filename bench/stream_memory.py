@@ -35,6 +35,9 @@ class Memory:
     window_days: float
     seconds: float = 0.0
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # t, n, main, pool
+    # Per sample, articles through the worker's clean and dedup stages (its /metrics):
+    # with a backlog the upstream stages run ahead of the outputs.
+    stages: list[tuple[int, int]] = field(default_factory=list)
     slope_second_half: float = float("nan")
     slope_first_half: float = float("nan")
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -98,6 +101,9 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
             main = rss.pop(main_pid, 0)
             mem.samples.append((time.monotonic() - t0, observer_total() - base, main,
                                 sum(rss.values())))
+            counts = workers.stage_seconds()
+            mem.stages.append((int(counts.get("clean", (0, 0))[0]),
+                               int(counts.get("dedup", (0, 0))[0])))
 
         def observer_total() -> int:
             assert observer is not None
@@ -173,10 +179,15 @@ def print_memory(m: Memory) -> None:
     rows = []
     for k in range(11):
         target = m.articles * k // 10
-        t, n, main, pool = min(m.samples, key=lambda s: (s[1] < target, abs(s[1] - target)))
-        rows.append([str(n), f"{t:.0f}", f"{main / 2**20:.1f}", f"{pool / 2**20:.1f}",
+        i = min(range(len(m.samples)),
+                key=lambda j: (m.samples[j][1] < target, abs(m.samples[j][1] - target)))
+        t, n, main, pool = m.samples[i]
+        cleaned, deduped = m.stages[i] if i < len(m.stages) else ("-", "-")
+        rows.append([str(n), str(cleaned), str(deduped), f"{t:.0f}", f"{main / 2**20:.1f}",
+                     f"{pool / 2**20:.1f}",
                      f"{(main + pool) / 2**20:.1f}"])
-    print(table(["articles", "seconds", "RSS main MiB", "RSS pool MiB", "RSS total MiB"], rows))
+    print(table(["articles out", "cleaned", "deduped", "seconds", "RSS main MiB",
+                 "RSS pool MiB", "RSS total MiB"], rows))
     print(f"  slope of total RSS: {fmt(m.slope_second_half, '.1f')} bytes/article over the second "
           f"half, {fmt(m.slope_first_half, '.1f')} over the first; {len(m.samples)} samples in "
           f"{m.seconds:.0f}s ({m.articles / m.seconds if m.seconds else 0:.0f} art/s); outcomes "
