@@ -375,7 +375,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "feed stops early when they run out")
     p.add_argument("--rate", type=float, default=None,
                    help="paced rate (default: half of the worker's burst rate)")
-    p.add_argument("--memory-articles", type=int, default=100_000)
+    p.add_argument("--memory-articles", type=int, default=10_000,
+                   help="synthetic articles of the memory run (default 10,000)")
+    p.add_argument("--memory-rate", type=float, default=10.0,
+                   help="articles/s of the memory feed (default 10; 0: all at once)")
     p.add_argument("--memory-ner", action="store_true",
                    help="keep the NER model in the memory run (default off: ~10x slower)")
     p.add_argument("--memory-event-step", type=float, default=0.0,

@@ -33,6 +33,7 @@ class Memory:
     ner: bool
     event_step_s: float
     window_days: float
+    rate: float | None = None
     seconds: float = 0.0
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # t, n, main, pool
     # Per sample, articles through the worker's clean and dedup stages (its /metrics):
@@ -64,7 +65,7 @@ def slope(points: Sequence[tuple[int, int]]) -> float:
 def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
     window = args.memory_window_days
     mem = Memory(args.memory_articles, args.memory_ner, args.memory_event_step, window,
-                 load_before=load())
+                 rate=args.memory_rate, load_before=load())
     log(f"memory: generating {args.memory_articles} synthetic articles")
     feed = synthetic_feed(args.memory_articles, event_step_s=args.memory_event_step)
     extra = {"NEWSWIRE_DEDUP_WINDOW_DAYS": str(window)}
@@ -112,7 +113,13 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
         t0 = time.monotonic()
         sample()
         items = [Input(k.decode(), k, v) for k, v in feed]
-        producer = threading.Thread(target=feeder.burst, args=(items,), daemon=True)
+        # A backlog lets the cheap route stage run far ahead of dedup and enrich in
+        # the worker's one event loop (outputs trail by tens of thousands); a paced
+        # feed below capacity keeps the stages in step, as in steady operation.
+        producer = threading.Thread(
+            target=feeder.paced if args.memory_rate else feeder.burst,
+            args=(items, args.memory_rate) if args.memory_rate else (items,), daemon=True,
+        )
         producer.start()
         deadline = t0 + args.memory_timeout
         half = len(items) // 2
@@ -171,7 +178,8 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
 def print_memory(m: Memory) -> None:
     print(f"\n5. memory: one worker, {m.articles} short synthetic articles (unique bodies), "
           f"NER {'on' if m.ner else 'off'}, event time step {m.event_step_s:g}s, dedup window "
-          f"{m.window_days:g} days")
+          f"{m.window_days:g} days, "
+          + (f"fed at {m.rate:g}/s" if m.rate else "fed as one backlog"))
     if m.error:
         print(f"  FAILED: {m.error}")
     if not m.samples:
