@@ -79,14 +79,18 @@ class ProcTree:
         return seen
 
     def cpu_seconds(self) -> float:
-        total = 0.0
+        return sum(self.cpu_by_pid().values())
+
+    def cpu_by_pid(self) -> dict[int, float]:
+        """pid -> CPU seconds (user + system) so far."""
+        out: dict[int, float] = {}
         for pid in self.pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
-        return total
+            out[pid] = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+        return out
 
     def rss(self) -> dict[int, int]:
         """pid -> resident bytes."""

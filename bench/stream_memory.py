@@ -34,6 +34,10 @@ class Memory:
     event_step_s: float
     window_days: float
     rate: float | None = None
+    # CPU ms per article of the worker's main process (Faust, Kafka, dedup) and of
+    # its pool (clean, enrich), over the run.
+    cpu_main_ms: float = float("nan")
+    cpu_pool_ms: float = float("nan")
     seconds: float = 0.0
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)  # t, n, main, pool
     # Per sample, articles through the worker's clean and dedup stages (its /metrics):
@@ -111,6 +115,7 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
             return observer.total
 
         t0 = time.monotonic()
+        cpu0 = tree.cpu_by_pid()
         sample()
         items = [Input(k.decode(), k, v) for k, v in feed]
         # A backlog lets the cheap route stage run far ahead of dedup and enrich in
@@ -142,6 +147,10 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
         sample()
         mem.seconds = time.monotonic() - t0
         mem.outcomes = observer.snapshot()
+        cpu1 = tree.cpu_by_pid()
+        used = {pid: cpu1[pid] - cpu0.get(pid, 0.0) for pid in cpu1}
+        mem.cpu_main_ms = 1000 * used.pop(main_pid, 0.0) / len(items)
+        mem.cpu_pool_ms = 1000 * sum(used.values()) / len(items)
         stages1 = workers.stage_seconds()
         count = stages1.get("dedup", (0, 0))[0] - stages0.get("dedup", (0, 0))[0]
         if count:
@@ -200,6 +209,8 @@ def print_memory(m: Memory) -> None:
           f"half, {fmt(m.slope_first_half, '.1f')} over the first; {len(m.samples)} samples in "
           f"{m.seconds:.0f}s ({m.articles / m.seconds if m.seconds else 0:.0f} art/s); outcomes "
           + ", ".join(f"{k} {v}" for k, v in m.outcomes.items()))
+    print(f"  CPU per article: worker main process {fmt(m.cpu_main_ms, '.1f')} ms, pool "
+          f"{fmt(m.cpu_pool_ms, '.1f')} ms")
     print(f"  second half: {fmt(m.rate_second_half, '.1f')} art/s; dedup sequencer in the "
           f"worker {fmt(1000 * m.dedup_s_per_decision_second_half, '.2f')} ms/decision (whole "
           f"run {fmt(1000 * m.dedup_s_per_decision, '.2f')}; wall time of dedup_stage, "
