@@ -17,9 +17,10 @@ Phases (``--only`` picks some; all use one broker, one after the other):
 4. scaling   two ``newswire worker`` processes in one group on the burst: throughput
              ratio to one, committed lag per topic.
 5. memory    one worker on ``--memory-articles`` short synthetic articles
-             (bench/stream_feed.py), unique bodies, so the dedup state grows with every
-             article unless ``--memory-event-step`` lets the window expire it; RSS of
-             the worker and its pool at checkpoints, slope over the second half.
+             (bench/stream_feed.py) fed at ``--memory-rate``, unique bodies, so the
+             dedup state grows with every article unless ``--memory-event-step`` lets
+             the window expire it; RSS of the worker and its pool at checkpoints,
+             slope over the second half.
 
 End-to-end latency is the output's receipt by the observer minus the input's
 send time (see bench/stream_kafka.py). Throughput is articles / (last output
