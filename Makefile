@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 KAFKA  := deploy/local-kafka/kafka.sh
 
-.PHONY: help venv kafka-jars test-tools run test test-unit test-integration bench bench-extract bench-enrich bench-dedup lint clean
+.PHONY: help venv bench-venv kafka-jars test-tools run test test-unit test-integration bench bench-extract bench-enrich bench-dedup bench-stream lint clean
 
 help:
 	@echo "make run        start local Kafka (unless KAFKA_BOOTSTRAP is set) and the worker, feed"
@@ -17,6 +17,9 @@ help:
 	@echo "make bench-enrich  enrichment speed vs spaCy NER-only, entity recall, topic accuracy"
 	@echo "make bench-dedup near-duplicate quality vs datasketch, sequencer speed, state size"
 	@echo "                (BENCH_ARGS=--full: state at 1M articles)"
+	@echo "make bench-stream  the worker end to end vs the pure limit, a kafka-python loop and"
+	@echo "                Quix Streams; 1 vs 2 workers; p99 at half load; RSS over 100k articles"
+	@echo "                (BENCH_ARGS=\"--skip memory\" or --memory-articles N: shorter)"
 	@echo "make lint       ruff and mypy --strict"
 
 # The venv is rebuilt when the dependency pins change.
@@ -28,6 +31,14 @@ $(STAMP): pyproject.toml constraints.txt requirements-model.txt
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# The bench extra (Quix Streams for bench-stream) only when a benchmark needs it.
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench-venv: $(BENCH_STAMP)
 
 kafka-jars:
 	@$(KAFKA) fetch
@@ -60,6 +71,9 @@ bench-enrich: venv
 
 bench-dedup: venv
 	$(BIN)/python bench/dedup.py $(BENCH_ARGS)
+
+bench-stream: bench-venv kafka-jars
+	@$(KAFKA) with $(BIN)/python bench/stream.py $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check worker tests bench
