@@ -18,7 +18,8 @@ help:
 	@echo "make bench-dedup near-duplicate quality vs datasketch, sequencer speed, state size"
 	@echo "                (BENCH_ARGS=--full: state at 1M articles)"
 	@echo "make bench-stream  the worker end to end vs the pure limit, a kafka-python loop and"
-	@echo "                Quix Streams; 1 vs 2 workers; p99 at half load; RSS over 100k articles"
+	@echo "                Quix Streams; 1 vs 2 workers; p99 at half load; worker RSS over a paced"
+	@echo "                synthetic feed (default 10,000 articles; --memory-articles 100000: the full run)"
 	@echo "                (BENCH_ARGS=\"--skip memory\" or --memory-articles N: shorter)"
 	@echo "make lint       ruff and mypy --strict"
 
