@@ -7,6 +7,7 @@ tests: a skipped broker test in CI would be a silent red run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,13 +35,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("KAFKA_BOOTSTRAP")
-    if configured:
-        yield configured
-        return
-    data_dir = tmp_path_factory.mktemp("kafka")
+def start_broker(data_dir: Path) -> str:
+    """Starts (or restarts, on the same data and port) a local broker in ``data_dir``."""
     result = subprocess.run(
         ["bash", str(KAFKA_SH), "start", str(data_dir)],
         capture_output=True,
@@ -50,11 +46,25 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     if result.returncode != 0:
         pytest.fail(f"local Kafka did not start:\n{result.stderr}", pytrace=False)
-    bootstrap = result.stdout.strip().splitlines()[-1]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def stop_broker(data_dir: Path) -> None:
+    subprocess.run(["bash", str(KAFKA_SH), "stop", str(data_dir)], timeout=60, check=False)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("KAFKA_BOOTSTRAP")
+    if configured:
+        yield configured
+        return
+    data_dir = tmp_path_factory.mktemp("kafka")
+    bootstrap = start_broker(data_dir)
     try:
         yield bootstrap
     finally:
-        subprocess.run(["bash", str(KAFKA_SH), "stop", str(data_dir)], timeout=60, check=False)
+        stop_broker(data_dir)
 
 
 @dataclass
@@ -76,6 +86,9 @@ class WorkerHandle:
                     env=self.env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    # Its own process group: the worker and its process pool end
+                    # together (a SIGKILLed worker would otherwise orphan the pool).
+                    start_new_session=True,
                 )
             )
         self.wait_serving()
@@ -100,6 +113,22 @@ class WorkerHandle:
     def metrics(self) -> Snapshot:
         return scrape(self.metrics_url)
 
+    def kill(self) -> None:
+        """SIGKILL to the worker and its process pool: no commit, no flush, no
+        leaving the group (a crash, as of a host or container)."""
+        proc = self.procs[-1]
+        _kill_group(proc.pid)
+        proc.wait(30)
+
+    def sibling(self, state_dir: Path) -> WorkerHandle:
+        """Another worker process of the same app (same group, topics and tables),
+        with its own web port and state directory, as a second host would be."""
+        env = {**self.env, "NEWSWIRE_WEB_PORT": str(free_port()),
+               "NEWSWIRE_DATADIR": str(state_dir / "state")}
+        state_dir.mkdir(parents=True, exist_ok=True)
+        log_path = state_dir.with_suffix(".log")
+        return WorkerHandle(Settings.from_env(env), env, log_path)
+
     def stop(self) -> None:
         for proc in self.procs:
             if proc.poll() is None:
@@ -110,37 +139,61 @@ class WorkerHandle:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+            _kill_group(proc.pid)  # whatever of its pool outlived it
 
 
-@pytest.fixture
-def start_worker(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., WorkerHandle]]:
-    """Starts a worker with its own app id and topic names, so tests never share state."""
-    handles: list[WorkerHandle] = []
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
 
-    def start(**overrides: str) -> WorkerHandle:
+
+class WorkerFactory:
+    """Starts workers, each with its own app id and topic names so tests never
+    share state, against the given broker; stops them all at the end."""
+
+    def __init__(self, bootstrap: str, tmp_path: Path) -> None:
+        self.bootstrap = bootstrap
+        self.tmp_path = tmp_path
+        self.handles: list[WorkerHandle] = []
+
+    def __call__(self, *, start: bool = True, **overrides: str) -> WorkerHandle:
         prefix = f"t{uuid.uuid4().hex[:10]}"
         env = {
             **os.environ,
-            "KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "NEWSWIRE_BROKER": f"kafka://{kafka_bootstrap}",
+            "KAFKA_BOOTSTRAP": self.bootstrap,
+            "NEWSWIRE_BROKER": f"kafka://{self.bootstrap}",
             "NEWSWIRE_APP_ID": prefix,
             "NEWSWIRE_TOPIC_RAW": f"{prefix}.raw",
             "NEWSWIRE_TOPIC_ENRICHED": f"{prefix}.enriched",
             "NEWSWIRE_TOPIC_DUPLICATES": f"{prefix}.duplicates",
             "NEWSWIRE_TOPIC_DEADLETTER": f"{prefix}.deadletter",
             "NEWSWIRE_PARTITIONS": "4",
-            "NEWSWIRE_DATADIR": str(tmp_path / f"{prefix}-state"),
+            "NEWSWIRE_DATADIR": str(self.tmp_path / f"{prefix}-state"),
             "NEWSWIRE_WEB_PORT": str(free_port()),
             "NEWSWIRE_LOG_LEVEL": "warning",
             **overrides,
         }
         settings = Settings.from_env(env)
         ensure_topics(settings)
-        handle = WorkerHandle(settings, env, tmp_path / f"{prefix}-worker.log")
-        handles.append(handle)
-        handle.start()
+        handle = WorkerHandle(settings, env, self.tmp_path / f"{prefix}-worker.log")
+        self.adopt(handle)
+        if start:
+            handle.start()
         return handle
 
-    yield start
-    for handle in handles:
-        handle.stop()
+    def adopt(self, handle: WorkerHandle) -> WorkerHandle:
+        """Stops ``handle`` with the others at the end (for siblings)."""
+        self.handles.append(handle)
+        return handle
+
+    def stop_all(self) -> None:
+        for handle in self.handles:
+            handle.stop()
+
+
+@pytest.fixture
+def start_worker(kafka_bootstrap: str, tmp_path: Path) -> Iterator[WorkerFactory]:
+    """Starts a worker with its own app id and topic names, so tests never share state."""
+    factory = WorkerFactory(kafka_bootstrap, tmp_path)
+    yield factory
+    factory.stop_all()

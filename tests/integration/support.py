@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,11 +42,31 @@ class Output:
     value: dict[str, Any]
 
 
+def origin_of(output: Output) -> tuple[int, int]:
+    """The raw (partition, offset) an output record stands for."""
+    v = output.value
+    if "reason" in v:
+        return v["partition"], v["offset"]
+    return v["origin"]["partition"], v["origin"]["offset"]
+
+
 def collect_outputs(
     settings: Settings, expected: int, timeout: float = 240.0, settle: float = 3.0
 ) -> list[Output]:
     """Reads enriched + duplicates + deadletter until ``expected`` records arrived,
     then keeps reading for ``settle`` seconds so surplus records would be seen too."""
+    return collect_until(settings, lambda out: len(out) >= expected, timeout, settle)
+
+
+def collect_until(
+    settings: Settings,
+    done: Callable[[list[Output]], bool],
+    timeout: float = 240.0,
+    settle: float = 3.0,
+) -> list[Output]:
+    """Reads enriched + duplicates + deadletter (read_committed: records of open or
+    aborted transactions are never seen) from the beginning until ``done`` holds,
+    then ``settle`` seconds more; returns what it read by the deadline otherwise."""
     topics = [settings.topic_enriched, settings.topic_duplicates, settings.topic_deadletter]
     consumer = KafkaConsumer(
         *topics,
@@ -66,7 +87,7 @@ def collect_outputs(
             for tp, messages in consumer.poll(timeout_ms=500).items():
                 out.extend(Output(tp.topic, m.key, orjson.loads(m.value)) for m in messages)
             now = time.monotonic()
-            if len(out) >= expected and settle_until is None:
+            if settle_until is None and done(out):
                 settle_until = now + settle
             if settle_until is not None and now >= settle_until:
                 return out

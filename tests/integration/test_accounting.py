@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.integration.support import Output, collect_outputs, produce
+from tests.integration.support import collect_outputs, origin_of, produce
 from worker.samples import build_feed
 from worker.schemas import validator
 
@@ -30,13 +30,6 @@ def _extra_bad_inputs() -> list[tuple[bytes | None, bytes, str]]:
         (None, b'{"text": "   \\n\\n  "}', "missing_content"),
         (None, b"null", "not_an_object"),
     ]
-
-
-def _origin(output: Output) -> tuple[int, int]:
-    v = output.value
-    if "reason" in v:
-        return v["partition"], v["offset"]
-    return v["origin"]["partition"], v["origin"]["offset"]
 
 
 def test_every_input_is_accounted_for_exactly_once(start_worker: Any) -> None:
@@ -62,7 +55,7 @@ def test_every_input_is_accounted_for_exactly_once(start_worker: Any) -> None:
     }
     assert len(outputs) == len(messages), worker.log_tail()
     # Exactly once: every raw (partition, offset) is the origin of one output.
-    origins = Counter(_origin(o) for o in outputs)
+    origins = Counter(origin_of(o) for o in outputs)
     assert max(origins.values()) == 1
     assert len(origins) == len(messages)
     assert Counter(route[o.topic] for o in outputs) == expected_routes

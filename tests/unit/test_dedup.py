@@ -848,3 +848,22 @@ def test_an_input_without_a_url_is_re_processed_as_itself() -> None:
     unique(index.decide(a))
     unique(index.decide(a))
     assert duplicate(index.decide(at(2, None, body(BAKERY)))).method == "exact"
+
+
+def test_revisions_of_one_url_re_processed_together_keep_their_numbers() -> None:
+    """The tail re-processed after a crash may hold an article and its later
+    revisions: each comes back as the revision it was, not renumbered."""
+    t = tables()
+    index = index_over(t)
+    url = "https://valley.example/a"
+    versions = [
+        at(n, url, body(FERRY) + "".join(f"\n\nUpdate {k}: the vote is delayed." for k in range(n)))
+        for n in range(4)
+    ]
+    first = [decision_of(index.decide(v)) for v in versions]
+    assert [d[2] for d in first] == [1, 2, 3, 4]
+    again = [decision_of(index.decide(v)) for v in versions]
+    assert again == first
+    # And a genuinely new version afterwards is the fifth.
+    fifth = unique(index.decide(at(9, url, body(FERRY) + "\n\nThe vote passed.")))
+    assert (fifth.revision, fifth.supersedes) == (5, versions[-1].article_id)

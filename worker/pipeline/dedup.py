@@ -235,17 +235,37 @@ class UrlEntry:
     bucket: int | None = None  # expiry bucket; None for entries written before expiry existed
     origin: str | None = None
     note: Any = None
+    # The writers before this one at the URL, newest first, at most
+    # URL_HISTORY: ``[origin, content_hash, revision, article_id, note]`` each.
+    history: Sequence[Any] = ()
 
     def to_json(self) -> list[Any]:
         return [self.article_id, self.content_hash, self.revision, self.bucket, self.origin,
-                self.note]
+                self.note, self.history]
 
     @classmethod
     def from_json(cls, value: Sequence[Any]) -> UrlEntry:
         bucket = value[3] if len(value) > 3 else None
         origin = value[4] if len(value) > 4 else None
         note = value[5] if len(value) > 5 else None
-        return cls(str(value[0]), str(value[1]), int(value[2]), bucket, origin, note)
+        history = value[6] if len(value) > 6 else ()
+        return cls(str(value[0]), str(value[1]), int(value[2]), bucket, origin, note, history)
+
+    def written_by(self, token: str, chash: str) -> UrlEntry | None:
+        """This entry, or the earlier one at its URL, that the input at ``token``
+        wrote with this body; None if it wrote none."""
+        if self.origin == token and self.content_hash == chash:
+            return self
+        for origin, body, revision, article_id, note in self.history:
+            if origin == token and body == chash:
+                return UrlEntry(article_id, body, revision, self.bucket, origin, note)
+        return None
+
+
+# Earlier writers an URL entry remembers: revisions of one URL re-processed
+# together after a crash keep their numbers while there are at most this many
+# more after them in the re-processed tail.
+URL_HISTORY = 4
 
 
 def replay_token(origin: Origin) -> str | None:
@@ -340,9 +360,10 @@ class DedupIndex:
                 previous = None
             # The same input with the same body: re-processed, not re-sent. (A body
             # cleaned differently the second time is decided afresh, as a revision.)
-            if (previous is not None and token is not None and previous.origin == token
-                    and previous.content_hash == chash):
-                return self._again(article, previous)
+            if previous is not None and token is not None:
+                again = previous.written_by(token, chash)
+                if again is not None:
+                    return self._again(article, again)
             if previous is not None and previous.content_hash == chash:
                 return self._duplicate(article, previous.article_id, "url", 1.0)
         first_with_body = None
@@ -375,8 +396,13 @@ class DedupIndex:
         supersedes = previous.article_id if previous is not None else None
         if canonical is not None:
             note = (match[1], round(match[2], 4)) if match is not None else supersedes
+            history: Sequence[Any] = ()
+            if previous is not None:
+                history = ((previous.origin, previous.content_hash, previous.revision,
+                            previous.article_id, previous.note), *previous.history)
+                history = history[:URL_HISTORY]
             # UrlEntry(...).to_json(), without building the object (the hot path).
-            self.urls[canonical] = (shown, chash, revision, stamp, token, note)
+            self.urls[canonical] = (shown, chash, revision, stamp, token, note, history)
         if match is not None:
             if canonical is not None:
                 self._clock.record(stamp, (canonical, "", ""))
