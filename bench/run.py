@@ -427,6 +427,25 @@ class BenchError(RuntimeError):
     """The end-to-end run could not complete; the message says why."""
 
 
+def assign_from_beginning(consumer: Any, topics: list[str], timeout_s: float) -> None:
+    """Assigns every partition of ``topics`` to ``consumer`` at their first offset,
+    waiting up to ``timeout_s`` for topics the worker is still creating."""
+    from kafka import TopicPartition
+
+    partitions: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    for topic in topics:
+        ids = consumer.partitions_for_topic(topic)
+        while not ids:
+            if time.monotonic() > deadline:
+                raise BenchError(f"topic {topic} has no partitions after {timeout_s:.0f}s")
+            time.sleep(0.2)
+            ids = consumer.partitions_for_topic(topic)
+        partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
+    consumer.assign(partitions)
+    consumer.seek_to_beginning()
+
+
 def fetch_metrics(port: int) -> str | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
@@ -478,7 +497,7 @@ class OutputCounter:
     """Counts records on the output topics from their start, without decoding them."""
 
     def __init__(self, settings: Settings, limit_bytes: int, timeout_s: float) -> None:
-        from kafka import KafkaConsumer, TopicPartition
+        from kafka import KafkaConsumer
 
         self.role_of = {
             settings.topic_enriched: "enriched",
@@ -497,18 +516,7 @@ class OutputCounter:
             # counts, so it skips the CRC work.
             check_crcs=False,
         )
-        partitions: list[Any] = []
-        deadline = time.monotonic() + timeout_s
-        for topic in self.role_of:
-            ids = self.consumer.partitions_for_topic(topic)
-            while not ids:
-                if time.monotonic() > deadline:
-                    raise BenchError(f"topic {topic} has no partitions after {timeout_s:.0f}s")
-                time.sleep(0.2)
-                ids = self.consumer.partitions_for_topic(topic)
-            partitions.extend(TopicPartition(topic, p) for p in sorted(ids))
-        self.consumer.assign(partitions)
-        self.consumer.seek_to_beginning()
+        assign_from_beginning(self.consumer, list(self.role_of), timeout_s)
         self.counts = dict.fromkeys(OUTCOMES, 0)
 
     @property

@@ -31,6 +31,8 @@ from typing import Any
 
 import orjson
 
+from bench.run import assign_from_beginning
+
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -167,7 +169,7 @@ class Observer:
     def __init__(
         self, bootstrap: list[str], roles: dict[str, str], limit_bytes: int, track: bool = True
     ) -> None:
-        from kafka import KafkaConsumer, TopicPartition
+        from kafka import KafkaConsumer
 
         self.roles = roles
         self.track = track
@@ -176,18 +178,7 @@ class Observer:
             fetch_max_wait_ms=20, max_partition_fetch_bytes=max(4 << 20, limit_bytes),
             fetch_max_bytes=64 << 20, check_crcs=False,
         )
-        deadline = time.monotonic() + 60
-        parts = []
-        for topic in roles:
-            ids = self.consumer.partitions_for_topic(topic)
-            while not ids:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"output topic {topic} has no partitions")
-                time.sleep(0.2)
-                ids = self.consumer.partitions_for_topic(topic)
-            parts.extend(TopicPartition(topic, p) for p in sorted(ids))
-        self.consumer.assign(parts)
-        self.consumer.seek_to_beginning()
+        assign_from_beginning(self.consumer, list(roles), timeout_s=60)
         self.counts: dict[str, int] = dict.fromkeys(roles.values(), 0)
         self.arrived: dict[str, float] = {}
         self.unmatched = 0
