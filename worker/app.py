@@ -24,7 +24,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
 from worker import codecs, metrics, observability
-from worker.faust_fixes import refuse_stale_acks
+from worker.faust_fixes import refuse_unprocessed_acks
 from worker.offload import Offload, clean_batch, enrich_batch
 from worker.outbox import Publisher, outbox_headers, outbox_partition
 from worker.pipeline.dedup import DedupIndex, replay_token
@@ -136,7 +136,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         # Our internal topics carry whole articles; Faust's defaults assume small events.
         stream_buffer_maxsize=512,
     )
-    refuse_stale_acks(app)
+    refuse_unprocessed_acks(app)
     internal_config = internal_topic_config(settings.max_message_bytes)
 
     raw = app.topic(

@@ -191,7 +191,7 @@ def test_a_survivor_takes_over_from_a_killed_worker(
     their changelogs: every input decided, repeats only as the same decision
     (at-least-once) or none at all (exactly-once)."""
     feed = build_feed(99, seed=24)
-    first = start_worker(**FAST_GROUP, NEWSWIRE_PROCESSING_GUARANTEE=guarantee, NEWSWIRE_LOG_LEVEL="info")
+    first = start_worker(**FAST_GROUP, NEWSWIRE_PROCESSING_GUARANTEE=guarantee)
     second = start_worker.adopt(first.sibling(tmp_path / "second"))
     second.start()
     produce(first.settings, messages(feed))
