@@ -13,16 +13,25 @@ records sat in the internal unique topic, committed, never enriched.
 
 The fix: the consumer records an ack only for a message a stream actually took
 (Faust marks it ``tracked`` at that point, after the skip test) in the current
-generation. A refused ack can only turn a would-be loss into a repeat: after a
-rebalance every partition restarts from its committed offset.
+generation. A message of an earlier generation is fetched again anyway (after
+a rebalance every partition restarts from its committed offset). A message of
+this generation that was skipped is not: Faust can skip events it fetched after
+that seek but before flow control resumed, so the consumer seeks the partition
+back to the skipped offset. Without that the partition stalls (its offset can
+no longer be committed past the hole); with it the worst case is a repeat.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 import faust
+from faust.types import TP
 from faust.types.tuples import ack_lock
+
+log = logging.getLogger("newswire")
 
 
 def ack_counts(message: Any, generation: int) -> bool:
@@ -40,15 +49,41 @@ def refuse_unprocessed_acks(app: faust.App) -> None:
     base: Any = app.transport.Consumer
 
     class ProcessedAcksConsumer(base):  # type: ignore[misc]
+        _refetch_from: dict[TP, int]
+        _refetching: asyncio.Future[None] | None = None
+
         def ack(self, message: Any) -> bool:
-            if not ack_counts(message, self.app.consumer_generation_id):
-                with ack_lock:
-                    # Settled, so the wait of the next rebalance (wait_empty)
-                    # does not wait for it; never offered for commit.
-                    message.acked = True
-                    self._unacked_messages.discard(message)
-                return False
-            return bool(super().ack(message))
+            generation = self.app.consumer_generation_id
+            if ack_counts(message, generation):
+                return bool(super().ack(message))
+            with ack_lock:
+                # Settled, so the wait of the next rebalance (wait_empty) does
+                # not wait for it; never offered for commit.
+                message.acked = True
+                self._unacked_messages.discard(message)
+            if getattr(message, "generation_id", None) in (None, generation):
+                self.refetch(message.tp, message.offset)
+            return False
+
+        def refetch(self, tp: TP, offset: int) -> None:
+            """Seek ``tp`` back to ``offset`` soon (once per burst of skips)."""
+            pending = self.__dict__.setdefault("_refetch_from", {})
+            pending[tp] = min(offset, pending.get(tp, offset))
+            if self._refetching is None or self._refetching.done():
+                self._refetching = asyncio.ensure_future(self._seek_back(), loop=self.loop)
+
+        async def _seek_back(self) -> None:
+            await asyncio.sleep(0.1)  # gather the rest of the burst
+            pending, self._refetch_from = self._refetch_from, {}
+            for tp, offset in pending.items():
+                if tp not in self.assignment():
+                    continue  # revoked meanwhile: its next owner starts at the commit
+                log.warning("re-reading %s[%d] from offset %d: Faust skipped it",
+                            tp.topic, tp.partition, offset)
+                try:
+                    await self.seek(tp, offset)
+                except Exception:  # a rebalance got there first; it seeks itself
+                    log.exception("seek back failed for %s[%d]", tp.topic, tp.partition)
 
     # This app's transport only (an instance attribute), not every Faust app.
     app.transport.Consumer = ProcessedAcksConsumer  # type: ignore[misc]

@@ -867,3 +867,24 @@ def test_revisions_of_one_url_re_processed_together_keep_their_numbers() -> None
     # And a genuinely new version afterwards is the fifth.
     fifth = unique(index.decide(at(9, url, body(FERRY) + "\n\nThe vote passed.")))
     assert (fifth.revision, fifth.supersedes) == (5, versions[-1].article_id)
+
+
+def test_a_re_processed_input_whose_body_cleans_differently_keeps_its_decision() -> None:
+    """Cleaning depends on the source's learned boilerplate, which may move on
+    between the first processing and a re-processing after a crash: the same
+    input (same position) then arrives with a slightly different body. It is
+    still the same input: same ids, same decision, never a revision of itself."""
+    index = index_over(tables())
+    url = "https://valley.example/a"
+    first = unique(index.decide(at(1, url, body(FERRY) + "\n\nSign up for our newsletter.")))
+    replayed = unique(index.decide(at(1, url, body(FERRY))))
+    assert (replayed.article.article_id, replayed.revision, replayed.supersedes) == (
+        first.article.article_id, 1, None)
+    # A syndicated copy decided near, then re-processed with another cleaning.
+    copy = at(2, "https://wire.example/b", body(FERRY[:-1]) + "\n\nMore at wire.example.")
+    decided = near(index.decide(copy))
+    again = near(index.decide(at(2, "https://wire.example/b", body(FERRY[:-1]))))
+    assert (again.article_id, again.duplicate_of, again.method, again.similarity) == (
+        decided.article_id, decided.duplicate_of, decided.method, decided.similarity)
+    # The same page from a new position with that changed body is a new revision.
+    assert unique(index.decide(at(3, url, body(FERRY)))).revision == 2

@@ -30,6 +30,8 @@ def test_only_acks_of_processed_messages_of_this_generation_are_committed() -> N
     topic = nw.settings.topic_raw
     app.topics._acking_topics.add(topic)  # as when the route agent subscribes
     tp = TP(topic, 0)
+    refetched: list[tuple[TP, int]] = []
+    consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
 
     app.consumer_generation_id = 2
     assert all(consumer.ack(message(topic, n, generation=2)) for n in range(3))
@@ -41,12 +43,32 @@ def test_only_acks_of_processed_messages_of_this_generation_are_committed() -> N
     assert consumer.ack(skipped) is False
     assert skipped.acked  # settled, so the rebalance does not wait for it
     assert committable(consumer, tp) is None
+    assert refetched == [(tp, 3)]  # Faust will not deliver it again by itself
 
     # A rebalance later (generation 3), an event fetched in generation 2.
     app.consumer_generation_id = 3
     assert consumer.ack(message(topic, 3, generation=2)) is False
     assert committable(consumer, tp) is None
+    assert refetched == [(tp, 3)]  # the rebalance's own seek re-reads it
 
     # The same offset fetched again in generation 3 and processed: committable.
     assert consumer.ack(message(topic, 3, generation=3))
     assert committable(consumer, tp) == 4
+
+
+async def test_skipped_offsets_are_read_again_once_per_burst() -> None:
+    nw = create_app(Settings(app_id="refetch"), prometheus=False)
+    consumer = nw.app.consumer
+    tp, other = TP("t", 0), TP("t", 1)
+    seeks: list[tuple[TP, int]] = []
+
+    async def seek(partition: TP, offset: int) -> None:
+        seeks.append((partition, offset))
+
+    consumer.seek = seek
+    consumer.assignment = lambda: {tp}  # ``other`` was revoked meanwhile
+    for offset in (7, 5, 9):
+        consumer.refetch(tp, offset)
+    consumer.refetch(other, 2)
+    await consumer._refetching
+    assert seeks == [(tp, 5)]

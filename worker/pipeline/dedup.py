@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -251,13 +251,15 @@ class UrlEntry:
         history = value[6] if len(value) > 6 else ()
         return cls(str(value[0]), str(value[1]), int(value[2]), bucket, origin, note, history)
 
-    def written_by(self, token: str, chash: str) -> UrlEntry | None:
+    def written_by(self, token: str) -> UrlEntry | None:
         """This entry, or the earlier one at its URL, that the input at ``token``
-        wrote with this body; None if it wrote none."""
-        if self.origin == token and self.content_hash == chash:
+        wrote; None if it wrote none. The position alone identifies the input:
+        re-processed, its body may clean differently (its source's learned
+        boilerplate moved on in between), and it is still the same input."""
+        if self.origin == token:
             return self
         for origin, body, revision, article_id, note in self.history:
-            if origin == token and body == chash:
+            if origin == token:
                 return UrlEntry(article_id, body, revision, self.bucket, origin, note)
         return None
 
@@ -358,10 +360,9 @@ class DedupIndex:
             previous = UrlEntry.from_json(stored) if stored is not None else None
             if previous is not None and not live(previous.bucket):
                 previous = None
-            # The same input with the same body: re-processed, not re-sent. (A body
-            # cleaned differently the second time is decided afresh, as a revision.)
+            # The same input: re-processed, not re-sent.
             if previous is not None and token is not None:
-                again = previous.written_by(token, chash)
+                again = previous.written_by(token)
                 if again is not None:
                     return self._again(article, again)
             if previous is not None and previous.content_hash == chash:
@@ -395,7 +396,10 @@ class DedupIndex:
         revision = previous.revision + 1 if previous is not None else 1
         supersedes = previous.article_id if previous is not None else None
         if canonical is not None:
-            note = (match[1], round(match[2], 4)) if match is not None else supersedes
+            # A duplicate's own id too: re-processed with a body cleaned differently,
+            # the notice keeps the id it had.
+            note = ((match[1], round(match[2], 4), article.article_id) if match is not None
+                    else supersedes)
             history: Sequence[Any] = ()
             if previous is not None:
                 history = ((previous.origin, previous.content_hash, previous.revision,
@@ -420,15 +424,21 @@ class DedupIndex:
         return UniqueArticle(article=article, revision=revision, supersedes=supersedes)
 
     def _again(self, article: CleanArticle, entry: UrlEntry) -> UniqueArticle | DuplicateNotice:
-        """The decision an input got when it wrote ``entry``, without writing anything."""
+        """The decision an input got when it wrote ``entry``, without writing anything.
+        Ids are the first time's: a body cleaned differently this time keeps them."""
+        note = entry.note
+        if isinstance(note, list | tuple) and note and note[0] in ("exact", "near"):
+            own = str(note[2]) if len(note) > 2 else article.article_id
+            notice = self._duplicate(article, entry.article_id, note[0], float(note[1]))
+            return replace(notice, article_id=own)
+        if entry.article_id != article.article_id and entry.content_hash != (
+                article.fingerprints.content_hash):
+            article = replace(article, article_id=entry.article_id)
         if entry.article_id == article.article_id:
-            supersedes = entry.note if isinstance(entry.note, str) else None
+            supersedes = note if isinstance(note, str) else None
             return UniqueArticle(article=article, revision=entry.revision, supersedes=supersedes)
-        method: DuplicateMethod = "exact"
-        similarity = 1.0
-        if isinstance(entry.note, list | tuple) and entry.note[0] in ("exact", "near"):
-            method, similarity = entry.note[0], float(entry.note[1])
-        return self._duplicate(article, entry.article_id, method, similarity)
+        # An entry written before notes recorded the method (older state).
+        return self._duplicate(article, entry.article_id, "exact", 1.0)
 
     @staticmethod
     def _duplicate(
