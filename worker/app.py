@@ -24,7 +24,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
 from worker import codecs, metrics, observability
-from worker.faust_fixes import refuse_unprocessed_acks
+from worker.faust_fixes import interrupted_unacked, refuse_unprocessed_acks
 from worker.offload import Offload, clean_batch, enrich_batch
 from worker.outbox import Publisher, outbox_headers, outbox_partition
 from worker.pipeline.dedup import DedupIndex, replay_token
@@ -265,34 +265,99 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     offload = Offload(settings.processes, config)
     window = settings.batch_window_ms / 1000
 
+    async def route_one(event: Any) -> None:
+        message = event.message
+        metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
+        value = message.value if isinstance(message.value, bytes) else b""
+        origin = Origin(message.topic, message.partition, message.offset, message.key)
+        if len(value) > max_original:
+            # Only Kafka compression lets such a value in (the broker limits
+            # compressed batches): it cannot be forwarded whole, so it is
+            # dead-lettered here instead of stopping this agent.
+            await publish_dead_letter(DeadLetter(
+                "too_large", "parse", f"value is {len(value)} bytes, limit is "
+                f"{settings.max_message_bytes}", value, origin))
+            return
+        source = source_key(value, settings.max_message_bytes)
+        # Unparseable input keeps its own key: it only needs to reach a cleaner
+        # (which dead-letters it), wherever that is.
+        key = source.encode() if source else message.key
+        try:
+            await by_source.send(key=key, value=value, headers=encode_origin(message, source))
+        except ProducerSendError as exc:
+            await publish_dead_letter(DeadLetter(
+                "publish_failed", "parse", f"by_source: {exc}", value, origin))
+            return
+        metrics.RECORDS_PUBLISHED.labels(topic=settings.topic_by_source).inc()
+
+    async def clean_events(events: list[Any]) -> None:
+        batch, states, event_of = [], {}, {}
+        for event in events:
+            message = event.message
+            origin, source = decode_origin(message)
+            value = message.value if isinstance(message.value, bytes) else b""
+            batch.append((value, origin))
+            if source:
+                event_of[source] = event
+        for source, event in event_of.items():
+            with as_current(event):
+                stored = sources_table.get(source.encode())
+            if stored is not None:  # a JSON object through the orjson codec
+                states[source] = orjson.dumps(stored).decode()
+        results, changed = await offload.run(clean_batch, batch, config, states)
+        for source, state in changed.items():
+            with as_current(event_of[source]):
+                sources_table[source.encode()] = orjson.loads(state)
+        for result, seconds in results:
+            metrics.STAGE_SECONDS.labels(stage="clean").observe(seconds)
+            if isinstance(result, DeadLetter):
+                await publish_dead_letter(result)
+                continue
+            removed, kept = result.clean["removed_chars"], result.clean["kept_chars"]
+            kind = "html" if result.clean["method"].startswith("html") else "text"
+            metrics.BOILERPLATE_RATIO.labels(input=kind).observe(
+                removed / (removed + kept) if removed + kept else 0.0
+            )
+            await publish("cleaned", result.article_id, result.to_dict(), result.origin)
+
+    async def dedup_one(value: Any) -> None:
+        with metrics.STAGE_SECONDS.labels(stage="dedup").time():
+            decision = dedup_stage(CleanRecord.from_dict(value), index)
+        if isinstance(decision, DuplicateNotice):
+            metrics.DUPLICATES.labels(method=decision.method).inc()
+            recent.duplicate(decision)
+            await publish(
+                "duplicates", decision.article_id, decision.to_dict(), decision.origin
+            )
+        else:
+            if decision.revision > 1:
+                metrics.REVISIONS.inc()
+            await publish("unique", decision.article.article_id, decision.to_dict(),
+                          decision.article.origin)
+
+    async def enrich_values(values: list[Any]) -> None:
+        batch = [UniqueArticle.from_dict(v) for v in values]
+        for result, seconds in await offload.run(enrich_batch, batch, config):
+            metrics.STAGE_SECONDS.labels(stage="enrich").observe(seconds)
+            if isinstance(result, EnrichedArticle):
+                if await publish(route_of(result), result.article_id, result.to_dict(),
+                                 result.unique.article.origin):
+                    language = result.enrichment.language
+                    metrics.observe_enrichment(
+                        result.enrichment, config.enrich.ner_model(language) is not None
+                    )
+            else:
+                await publish_dead_letter(result)
+
+    # Each agent processes inside interrupted_unacked: an event whose processing
+    # is cut short (a stop, a crash of the agent) is read again, not committed
+    # (worker/faust_fixes.py).
+
     @app.agent(raw, name="route")
     async def route_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         async for event in stream.events():
-            message = event.message
-            metrics.MESSAGES_CONSUMED.labels(topic=message.topic).inc()
-            value = message.value if isinstance(message.value, bytes) else b""
-            origin = Origin(message.topic, message.partition, message.offset, message.key)
-            if len(value) > max_original:
-                # Only Kafka compression lets such a value in (the broker limits
-                # compressed batches): it cannot be forwarded whole, so it is
-                # dead-lettered here instead of stopping this agent.
-                await publish_dead_letter(DeadLetter(
-                    "too_large", "parse", f"value is {len(value)} bytes, limit is "
-                    f"{settings.max_message_bytes}", value, origin))
-                yield None
-                continue
-            source = source_key(value, settings.max_message_bytes)
-            # Unparseable input keeps its own key: it only needs to reach a cleaner
-            # (which dead-letters it), wherever that is.
-            key = source.encode() if source else message.key
-            try:
-                await by_source.send(key=key, value=value, headers=encode_origin(message, source))
-            except ProducerSendError as exc:
-                await publish_dead_letter(DeadLetter(
-                    "publish_failed", "parse", f"by_source: {exc}", value, origin))
-                yield None
-                continue
-            metrics.RECORDS_PUBLISHED.labels(topic=settings.topic_by_source).inc()
+            with interrupted_unacked(app, [event]):
+                await route_one(event)
             yield None
 
     @app.agent(by_source, name="clean")
@@ -300,69 +365,24 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         # take_events exists on faust-streaming's Stream but not on its StreamT protocol.
         batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
         async for events in batches:
-            batch, states, event_of = [], {}, {}
-            for event in events:
-                message = event.message
-                origin, source = decode_origin(message)
-                value = message.value if isinstance(message.value, bytes) else b""
-                batch.append((value, origin))
-                if source:
-                    event_of[source] = event
-            for source, event in event_of.items():
-                with as_current(event):
-                    stored = sources_table.get(source.encode())
-                if stored is not None:  # a JSON object through the orjson codec
-                    states[source] = orjson.dumps(stored).decode()
-            results, changed = await offload.run(clean_batch, batch, config, states)
-            for source, state in changed.items():
-                with as_current(event_of[source]):
-                    sources_table[source.encode()] = orjson.loads(state)
-            for result, seconds in results:
-                metrics.STAGE_SECONDS.labels(stage="clean").observe(seconds)
-                if isinstance(result, DeadLetter):
-                    await publish_dead_letter(result)
-                    continue
-                removed, kept = result.clean["removed_chars"], result.clean["kept_chars"]
-                kind = "html" if result.clean["method"].startswith("html") else "text"
-                metrics.BOILERPLATE_RATIO.labels(input=kind).observe(
-                    removed / (removed + kept) if removed + kept else 0.0
-                )
-                await publish("cleaned", result.article_id, result.to_dict(), result.origin)
+            with interrupted_unacked(app, events):
+                await clean_events(events)
             yield None
 
     @app.agent(cleaned, name="dedup", concurrency=1)
     async def dedup_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
         async for value in stream:
-            with metrics.STAGE_SECONDS.labels(stage="dedup").time():
-                decision = dedup_stage(CleanRecord.from_dict(value), index)
-            if isinstance(decision, DuplicateNotice):
-                metrics.DUPLICATES.labels(method=decision.method).inc()
-                recent.duplicate(decision)
-                await publish(
-                    "duplicates", decision.article_id, decision.to_dict(), decision.origin
-                )
-            else:
-                if decision.revision > 1:
-                    metrics.REVISIONS.inc()
-                await publish("unique", decision.article.article_id, decision.to_dict(),
-                              decision.article.origin)
+            event = stream.current_event
+            with interrupted_unacked(app, [event] if event is not None else []):
+                await dedup_one(value)
             yield None
 
     @app.agent(unique, name="enrich")
     async def enrich_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        async for values in stream.take(settings.batch_size, within=window):
-            batch = [UniqueArticle.from_dict(v) for v in values]
-            for result, seconds in await offload.run(enrich_batch, batch, config):
-                metrics.STAGE_SECONDS.labels(stage="enrich").observe(seconds)
-                if isinstance(result, EnrichedArticle):
-                    if await publish(route_of(result), result.article_id, result.to_dict(),
-                                     result.unique.article.origin):
-                        language = result.enrichment.language
-                        metrics.observe_enrichment(
-                            result.enrichment, config.enrich.ner_model(language) is not None
-                        )
-                else:
-                    await publish_dead_letter(result)
+        batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
+        async for events in batches:
+            with interrupted_unacked(app, events):
+                await enrich_values([event.value for event in events])
             yield None
 
     observability.install(app, dedup_tables, recent, settings.public_topics)

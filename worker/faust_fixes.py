@@ -1,4 +1,4 @@
-"""A correction to faust-streaming (0.15.x) that at-least-once delivery needs.
+"""Corrections to faust-streaming (0.15.x) that at-least-once delivery needs.
 Recheck on every faust-streaming upgrade (tests/unit/test_faust_fixes.py pins
 the behaviour; tests/integration/test_faults.py shows the effect).
 
@@ -10,6 +10,13 @@ any other, and the commit made while partitions are revoked (or the next one)
 moves the offset past an event nobody processed. We saw it as inputs with no
 output at all after one of two workers was killed (5 of 149 in one run): their
 records sat in the internal unique topic, committed, never enriched.
+
+Lost inputs at a stop or an agent crash: when an agent is cancelled (the worker
+stops on SIGTERM) or raises in the middle of an event, the stream's cleanup
+acks the event all the same, and the consumer's final commit moves past it.
+We saw one input per raw partition lost this way across a plain restart.
+Agents therefore process each event or batch inside ``interrupted_unacked``,
+which tells the consumer to refuse those acks.
 
 The fix: the consumer records an ack only for a message a stream actually took
 (Faust marks it ``tracked`` at that point, after the skip test) in the current
@@ -25,6 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import faust
@@ -51,17 +61,24 @@ def refuse_unprocessed_acks(app: faust.App) -> None:
     class ProcessedAcksConsumer(base):  # type: ignore[misc]
         _refetch_from: dict[TP, int]
         _refetching: asyncio.Future[None] | None = None
+        _interrupted: weakref.WeakSet[Any]
+
+        def interrupted(self, messages: Iterable[Any]) -> None:
+            """Their processing was cut short: their acks must not count."""
+            self.__dict__.setdefault("_interrupted", weakref.WeakSet()).update(messages)
 
         def ack(self, message: Any) -> bool:
             generation = self.app.consumer_generation_id
-            if ack_counts(message, generation):
+            cut_short = message in self.__dict__.get("_interrupted", ())
+            if not cut_short and ack_counts(message, generation):
                 return bool(super().ack(message))
             with ack_lock:
                 # Settled, so the wait of the next rebalance (wait_empty) does
                 # not wait for it; never offered for commit.
                 message.acked = True
                 self._unacked_messages.discard(message)
-            if getattr(message, "generation_id", None) in (None, generation):
+            same_generation = getattr(message, "generation_id", None) in (None, generation)
+            if same_generation and not self.should_stop:
                 self.refetch(message.tp, message.offset)
             return False
 
@@ -87,3 +104,17 @@ def refuse_unprocessed_acks(app: faust.App) -> None:
 
     # This app's transport only (an instance attribute), not every Faust app.
     app.transport.Consumer = ProcessedAcksConsumer  # type: ignore[misc]
+
+
+@contextmanager
+def interrupted_unacked(app: faust.App, events: Iterable[Any]) -> Iterator[None]:
+    """Processing of ``events`` (Faust events) happens inside: if it is cut short
+    (cancelled at a stop, or an exception that restarts the agent), their acks
+    are refused, so they are processed again instead of committed unprocessed."""
+    try:
+        yield
+    except BaseException:
+        mark = getattr(app.consumer, "interrupted", None)
+        if mark is not None:
+            mark([event.message for event in events])
+        raise

@@ -4,12 +4,15 @@ generation) never becomes committable."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from faust.types import TP
 from faust.types.tuples import ConsumerMessage
 
 from worker.app import create_app
+from worker.faust_fixes import interrupted_unacked
 from worker.settings import Settings
 
 
@@ -72,3 +75,27 @@ async def test_skipped_offsets_are_read_again_once_per_burst() -> None:
     consumer.refetch(other, 2)
     await consumer._refetching
     assert seeks == [(tp, 5)]
+
+
+def test_events_whose_processing_was_cut_short_are_not_committed() -> None:
+    """A stop cancels an agent mid-event (or the agent raises); Faust's stream
+    acks the event on its way out all the same."""
+    nw = create_app(Settings(app_id="cut"), prometheus=False)
+    app, consumer = nw.app, nw.app.consumer
+    topic = nw.settings.topic_raw
+    app.topics._acking_topics.add(topic)
+    tp = TP(topic, 0)
+    consumer.refetch = lambda tp, offset: None
+    app.consumer_generation_id = 1
+    done, cut = message(topic, 0, generation=1), message(topic, 1, generation=1)
+
+    class Event:
+        def __init__(self, m: ConsumerMessage) -> None:
+            self.message = m
+
+    with interrupted_unacked(app, [Event(done)]):
+        pass
+    with pytest.raises(asyncio.CancelledError), interrupted_unacked(app, [Event(cut)]):
+        raise asyncio.CancelledError
+    assert consumer.ack(done) and not consumer.ack(cut)
+    assert committable(consumer, tp) == 1
