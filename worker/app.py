@@ -136,7 +136,8 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         # Our internal topics carry whole articles; Faust's defaults assume small events.
         stream_buffer_maxsize=512,
     )
-    refuse_unprocessed_acks(app)
+    refuse_unprocessed_acks(app, gapless=(
+        settings.topic_by_source, settings.topic_cleaned, settings.topic_unique))
     internal_config = internal_topic_config(settings.max_message_bytes)
 
     raw = app.topic(

@@ -99,3 +99,23 @@ def test_events_whose_processing_was_cut_short_are_not_committed() -> None:
         raise asyncio.CancelledError
     assert consumer.ack(done) and not consumer.ack(cut)
     assert committable(consumer, tp) == 1
+
+
+async def test_a_gap_in_the_read_offsets_is_read_again_once_before_it_counts() -> None:
+    """A jump in the offsets read (records fetched before a seek, delivered after)
+    is not committed as a Kafka gap at once: the partition is read again from
+    the gap's start; a gap that comes back (transaction markers) then counts."""
+    nw = create_app(Settings(app_id="gaps"), prometheus=False)
+    consumer = nw.app.consumer
+    tp = TP(nw.settings.topic_raw, 0)
+    refetched: list[tuple[TP, int]] = []
+    consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
+    await consumer._add_gap(tp, 3, 5)
+    assert refetched == [(tp, 3)] and not consumer._gap[tp]
+    await consumer._add_gap(tp, 3, 5)
+    assert refetched == [(tp, 3)] and consumer._gap[tp]
+    # An internal topic has no real gaps: read again up to five times.
+    internal = TP(nw.settings.topic_unique, 0)
+    for _ in range(6):
+        await consumer._add_gap(internal, 7, 9)
+    assert refetched.count((internal, 7)) == 5 and consumer._gap[internal]
