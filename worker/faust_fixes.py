@@ -23,10 +23,11 @@ partition as a gap Kafka left (transaction markers, compaction) and commits the
 missing offsets as if processed. After a rebalance, records fetched before the
 seek to the committed offset are still delivered after it, so the read jumps
 over records that were never processed (we logged unique-topic gaps 3..5 and
-2..4 right after a takeover, and a by-source gap 2..15 after a restart). The
-consumer now reads a gap again (seeks back to its start): up to five times on
-our internal topics, which have no real gaps, once on the input topic; only a
-gap that keeps coming back is committed as Faust would.
+2..4 right after a takeover, and a by-source gap 2..15 after a restart). NOT
+FIXED: seeking back to the gap's start made the partition stall instead (the
+records fetched before the seek keep arriving and push the read offset past
+the re-read ones). On our internal topics, which have no real gaps, such a
+gap is logged as an error and counted (newswire_faust_gaps_total).
 
 The ack fix: the consumer records an ack only for a message a stream actually took
 (Faust marks it ``tracked`` at that point, after the skip test) in the current
@@ -50,6 +51,8 @@ from typing import Any
 import faust
 from faust.types import TP
 from faust.types.tuples import ack_lock
+
+from worker import metrics
 
 log = logging.getLogger("newswire")
 
@@ -96,22 +99,15 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
             return False
 
         async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-            tries: dict[tuple[TP, int], int] = self.__dict__.setdefault("_gap_tries", {})
-            key = (tp, offset_from)
-            # Our internal topics never have real gaps (no transactions, no
-            # compaction): read again a few times, as long as records fetched
-            # before a seek keep arriving; an input topic's gap may be real.
-            limit = 5 if tp.topic in gapless else 1
-            if tries.get(key, 0) < limit:
-                tries[key] = tries.get(key, 0) + 1
-                while len(tries) > 10_000:  # bounded: the oldest go first
-                    del tries[next(iter(tries))]
-                log.warning("offsets %d..%d of %s[%d] were skipped in the read; reading "
-                            "them again", offset_from, offset_to, tp.topic, tp.partition)
-                self.refetch(tp, offset_from)
-                return
-            log.error("offsets %d..%d of %s[%d] are missing after %d reads: taken as a "
-                      "gap Kafka left", offset_from, offset_to, tp.topic, tp.partition, limit)
+            if tp.topic in gapless:
+                # Our internal topics have no real gaps (no transactions, no
+                # compaction): Faust is about to commit records nobody processed.
+                # Reading them again here made the partition stall instead (the
+                # records fetched before the seek keep arriving), so it is shown.
+                metrics.FAUST_GAPS.labels(topic=tp.topic).inc()
+                log.error("Faust skipped offsets %d..%d of %s[%d] and will commit them "
+                          "unprocessed: their inputs may have no output", offset_from,
+                          offset_to, tp.topic, tp.partition)
             await super()._add_gap(tp, offset_from, offset_to)
 
         def refetch(self, tp: TP, offset: int) -> None:

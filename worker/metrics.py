@@ -32,6 +32,13 @@ RECORDS_PUBLISHED = Counter(
     ["topic"],
     namespace=NAMESPACE,
 )
+FAUST_GAPS = Counter(
+    "faust_gaps_total",
+    "Offset jumps Faust read on an internal topic and committed as gaps: records "
+    "that may never have been processed (worker/faust_fixes.py). Should stay 0.",
+    ["topic"],
+    namespace=NAMESPACE,
+)
 OUTBOX_REPEATS = Counter(
     "outbox_repeats_dropped_total",
     "Exactly-once mode: final records not published again because their input "
