@@ -22,7 +22,8 @@ from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
-from worker import codecs, metrics, observability
+from worker import codecs, metrics, observability, transport
+from worker.batching import batches
 from worker.offload import Offload, clean_batch, enrich_batch
 from worker.pipeline.dedup import DedupIndex
 from worker.pipeline.flow import dedup_stage, route_of, source_key
@@ -130,7 +131,9 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         consumer_max_fetch_size=limit,
         # Our internal topics carry whole articles; Faust's defaults assume small events.
         stream_buffer_maxsize=512,
+        producer_linger=settings.producer_linger_ms / 1000,
     )
+    transport.install(app, settings.fetch_max_wait_ms)
     internal_config = internal_topic_config(settings.max_message_bytes)
 
     raw = app.topic(
@@ -259,9 +262,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
 
     @app.agent(by_source, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        # take_events exists on faust-streaming's Stream but not on its StreamT protocol.
-        batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
-        async for events in batches:
+        async for events in batches(stream, settings.batch_size, window):
             batch, states, event_of = [], {}, {}
             for event in events:
                 message = event.message
@@ -312,8 +313,8 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
 
     @app.agent(unique, name="enrich")
     async def enrich_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        async for values in stream.take(settings.batch_size, within=window):
-            batch = [UniqueArticle.from_dict(v) for v in values]
+        async for events in batches(stream, settings.batch_size, window):
+            batch = [UniqueArticle.from_dict(event.value) for event in events]
             for result, seconds in await offload.run(enrich_batch, batch, config):
                 metrics.STAGE_SECONDS.labels(stage="enrich").observe(seconds)
                 if isinstance(result, EnrichedArticle):
