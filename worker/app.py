@@ -23,7 +23,8 @@ from faust.exceptions import ProducerSendError
 from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
-from worker import codecs, metrics, observability
+from worker import codecs, metrics, observability, transport
+from worker.batching import batches
 from worker.faust_fixes import interrupted_unacked, refuse_unprocessed_acks
 from worker.offload import Offload, clean_batch, enrich_batch
 from worker.outbox import Publisher, outbox_headers, outbox_partition
@@ -135,7 +136,10 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         consumer_max_fetch_size=limit,
         # Our internal topics carry whole articles; Faust's defaults assume small events.
         stream_buffer_maxsize=512,
+        producer_linger=settings.producer_linger_ms / 1000,
     )
+    # The transport first: the ack corrections subclass the consumer it builds.
+    transport.install(app, settings.fetch_max_wait_ms)
     refuse_unprocessed_acks(app, gapless=(
         settings.topic_by_source, settings.topic_cleaned, settings.topic_unique))
     internal_config = internal_topic_config(settings.max_message_bytes)
@@ -363,9 +367,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
 
     @app.agent(by_source, name="clean")
     async def clean_agent(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-        # take_events exists on faust-streaming's Stream but not on its StreamT protocol.
-        batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
-        async for events in batches:
+        async for events in batches(stream, settings.batch_size, window):
             with interrupted_unacked(app, events):
                 await clean_events(events)
             yield None
@@ -380,8 +382,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
 
     @app.agent(unique, name="enrich")
     async def enrich_agent(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
-        batches = stream.take_events(settings.batch_size, within=window)  # type: ignore[attr-defined]
-        async for events in batches:
+        async for events in batches(stream, settings.batch_size, window):
             with interrupted_unacked(app, events):
                 await enrich_values([event.value for event in events])
             yield None

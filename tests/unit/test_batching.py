@@ -1,0 +1,100 @@
+"""Batches of stream events: what is already waiting, at once, never more than
+the batch size; acknowledged only after the batch was handled."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import faust
+
+from worker.batching import batches
+
+
+def make_stream(tmp_path: Path) -> tuple[Any, Any]:
+    # An in-memory channel: the broker is never contacted.
+    app = faust.App("batching-test", broker="kafka://127.0.0.1:1", store="memory://",
+                    datadir=str(tmp_path), web_enabled=False)
+    app.flow_control.resume()
+    channel = app.channel()
+    return channel, app.stream(channel)
+
+
+def test_a_batch_takes_what_is_waiting_up_to_its_size(tmp_path: Path) -> None:
+    async def scenario() -> list[list[int]]:
+        channel, stream = make_stream(tmp_path)
+        for n in range(5):
+            await channel.send(value=n)
+        seen: list[list[int]] = []
+        async for events in batches(stream, 3):
+            seen.append([e.value for e in events])
+            if sum(map(len, seen)) == 5:
+                break
+        return seen
+
+    assert asyncio.run(scenario()) == [[0, 1, 2], [3, 4]]
+
+
+def test_a_lone_record_runs_without_waiting_for_the_batch_to_fill(tmp_path: Path) -> None:
+    async def scenario() -> list[int]:
+        channel, stream = make_stream(tmp_path)
+
+        async def later() -> None:
+            await asyncio.sleep(0.05)
+            await channel.send(value=7)
+
+        feeder = asyncio.ensure_future(later())
+        gen = batches(stream, 32)
+        # A deadline, not a measurement: nothing else ever arrives.
+        events = await asyncio.wait_for(gen.__anext__(), 30)
+        await feeder
+        return [e.value for e in events]
+
+    assert asyncio.run(scenario()) == [7]
+
+
+def test_a_window_waits_after_the_first_record_for_more(tmp_path: Path) -> None:
+    async def scenario() -> list[int]:
+        channel, stream = make_stream(tmp_path)
+
+        async def trickle() -> None:
+            for n in range(3):
+                await channel.send(value=n)
+                await asyncio.sleep(0.01)
+
+        feeder = asyncio.ensure_future(trickle())
+        async for events in batches(stream, 32, linger_s=2.0):
+            values = [e.value for e in events]
+            break
+        await feeder
+        return values
+
+    assert asyncio.run(scenario()) == [0, 1, 2]
+
+
+def test_events_are_acked_only_after_the_batch_was_handled(tmp_path: Path) -> None:
+    async def scenario() -> tuple[list[bool], list[bool], list[int]]:
+        channel, stream = make_stream(tmp_path)
+        acked: list[Any] = []
+        original = stream.ack
+
+        async def ack(event: Any) -> bool:
+            acked.append(event)
+            return bool(await original(event))
+
+        stream.ack = ack
+        for n in range(2):
+            await channel.send(value=n)
+        gen = batches(stream, 2)
+        first = await gen.__anext__()
+        during = [e in acked for e in first]
+        await channel.send(value=9)
+        # Asking for the next batch means the loop body finished with this one.
+        second = await gen.__anext__()
+        return during, [e in acked for e in first], [e.value for e in second]
+
+    during, after, second = asyncio.run(scenario())
+    assert during == [False, False]
+    assert after == [True, True]
+    assert second == [9]
