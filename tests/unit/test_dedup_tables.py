@@ -1,10 +1,14 @@
 """The sequencer reaches the same decisions and leaves the same state over plain
 dicts (the offline pipeline; DedupIndex takes shortcuts there) as over any other
 MutableMapping that stores JSON (the worker's Faust tables, which hand back lists
-where a dict hands back the tuple written), including across restarts."""
+where a dict hands back the tuple written), including across restarts. The one
+difference allowed: a sketch's band keys are kept as strings over dicts and
+packed where the table serialises."""
 
 from __future__ import annotations
 
+import base64
+import itertools
 import time
 from collections.abc import Iterator, MutableMapping
 from typing import Any
@@ -127,9 +131,13 @@ def stream(n: int, seed: int) -> list[tuple[CleanArticle, float | None]]:
 
 def decide_all(
     make_table: Any, articles: list[tuple[CleanArticle, float | None]],
-    restart_every: int | None = None,
+    restart_every: int | None = None, restart_with: Any = None,
 ) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """Decisions and final state; every ``restart_every`` articles a new index
+    over copies of the tables (made by ``restart_with``, alternating with
+    ``make_table`` if given: state handed between the two kinds of table)."""
     tables = {name: make_table() for name in TABLES}
+    makers = itertools.cycle([restart_with, make_table] if restart_with else [make_table])
 
     def index_over(t: dict[str, Any]) -> DedupIndex:
         return DedupIndex(t["urls"], t["hashes"], t["bands"], t["sketches"], t["timeline"],
@@ -140,7 +148,8 @@ def decide_all(
     for n, (article, at) in enumerate(articles):
         if restart_every and n and n % restart_every == 0:
             # A new process over what the tables recovered.
-            tables = {name: _copy(table, make_table) for name, table in tables.items()}
+            maker = next(makers)
+            tables = {name: _copy(table, maker) for name, table in tables.items()}
             index = index_over(tables)
         d = index.decide(article, now=at)
         decisions.append(
@@ -149,7 +158,19 @@ def decide_all(
         )
     state = {name: {k: orjson.loads(orjson.dumps(v)) for k, v in table.items()}
              for name, table in tables.items()}
+    for sketch in state["sketches"].values():
+        sketch[4] = band_keys_of(sketch[4])
     return decisions, state
+
+
+def band_keys_of(stored: Any) -> list[str]:
+    """A sketch's band keys: kept as they are over dicts, packed (base64 of
+    their bytes) where the table serialises."""
+    if isinstance(stored, list):
+        return stored
+    joined = base64.b64decode(stored).hex()
+    width = len(joined) // DEFAULT_SCHEME.bands
+    return [joined[i : i + width] for i in range(0, len(joined), width)]
 
 
 def _copy(table: MutableMapping[str, Any], make_table: Any) -> MutableMapping[str, Any]:
@@ -192,3 +213,5 @@ def test_restarts_reach_the_same_decisions_over_dicts_and_json_tables() -> None:
     uninterrupted = decide_all(dict, articles)
     assert decide_all(dict, articles, restart_every=37) == uninterrupted
     assert decide_all(JsonTable, articles, restart_every=37) == uninterrupted
+    # State written over dicts read back from JSON tables, and the other way.
+    assert decide_all(dict, articles, 37, restart_with=JsonTable)[0] == uninterrupted[0]

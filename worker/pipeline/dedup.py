@@ -17,6 +17,7 @@ from __future__ import annotations
 import binascii
 import functools
 import hashlib
+from collections import Counter
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -316,7 +317,8 @@ class DedupIndex:
       Python's cycle collector;
     - ``sketches``: handle -> ``[article_id, signature, shingles, bucket, bands]``: what
       verifying a candidate needs (so the sequencer never needs a candidate's body),
-      and its band keys (base64 of their bytes) for expiry;
+      and its band keys for expiry (base64 of their bytes; over a dict, the key
+      strings themselves; either form is read back);
     - ``timeline``: the expiry clock and records (``worker.pipeline.expiry``); a record
       is ``[canonical_url, content_hash, handle]``, "" where a decision wrote none.
 
@@ -350,6 +352,7 @@ class DedupIndex:
         self._scheme = self.options.scheme.name
         self._bits = self.options.scheme.bits
         self._min_near_shingles = self.options.min_near_shingles
+        self._min_exact_words = self.options.min_exact_words
         self._band_count = self.options.scheme.bands
         # Plain dicts (the offline pipeline, the benchmarks) get one hash probe per
         # band and per expired key instead of a read and then a write or delete;
@@ -395,7 +398,7 @@ class DedupIndex:
             if previous is not None and previous.content_hash == chash:
                 return self._duplicate(article, previous.article_id, "url", 1.0)
         first_with_body = None
-        exact_evidence = prints.body_words >= self.options.min_exact_words
+        exact_evidence = prints.body_words >= self._min_exact_words
         if exact_evidence:
             stored_hash = self.hashes.get(chash)
             if stored_hash is not None:
@@ -523,12 +526,15 @@ class DedupIndex:
         live: Callable[[int | None], bool],
         own_id: str,
     ) -> tuple[str, float] | None:
-        shared: dict[str, int] = {}
-        for handles in listed:
-            if handles:
+        hits = [handles for handles in listed if handles]
+        if len("".join(hits)) == _HANDLE * len(hits):
+            # Every band found names one article (the usual case): counted in C.
+            shared = Counter(hits)
+        else:
+            shared = Counter()
+            for handles in hits:
                 for start in range(0, len(handles), _HANDLE):
-                    handle = handles[start : start + _HANDLE]
-                    shared[handle] = shared.get(handle, 0) + 1
+                    shared[handles[start : start + _HANDLE]] += 1
         if not shared:
             return None
         # Most shared bands first (the likeliest matches); a stable sort keeps
@@ -560,9 +566,12 @@ class DedupIndex:
         stamp: int,
         claimed: Sequence[bool] | None = None,
     ) -> None:
-        self.sketches[handle] = (
-            article_id, prints.signature, prints.shingles, stamp, _pack(prints.bands)
-        )
+        # Over a dict the band keys are kept as the very strings the bands table
+        # holds (no bytes to pack now and unpack at expiry, and each of expiry's
+        # probes then matches its key by identity, without reading it); a table
+        # that serialises gets them packed, a third smaller.
+        keys: Any = tuple(prints.bands) if self._bands_dict is not None else _pack(prints.bands)
+        self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp, keys)
         if listed is None:
             # The common case, every band new: one C-level update (over a dict,
             # nothing left to write: the read claimed them all).
@@ -598,7 +607,8 @@ class DedupIndex:
         stored = _drop_if(self.sketches, handle, 3, bucket)
         if stored is None or _stamp(stored, 3) != bucket:
             return
-        keys = _unpack(str(stored[4]), self._band_count)
+        packed = stored[4]
+        keys = _unpack(packed, self._band_count) if isinstance(packed, str) else list(packed)
         bands = self.bands
         if self._bands_dict is not None:
             held = list(map(self._bands_dict.pop, keys, repeat(None)))
