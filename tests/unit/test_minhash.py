@@ -20,6 +20,7 @@ from worker.pipeline.minhash import (
     encode_signature,
     estimate_containment,
     estimate_jaccard,
+    jaccard_of_encoded,
     minima,
     shingle_hashes,
     sketch,
@@ -162,6 +163,30 @@ def test_estimate_corrects_for_chance_agreement_of_low_bits() -> None:
     assert estimate_jaccard(a, b, 8) < 0.01
     assert estimate_jaccard(a, a, 8) == 1.0
     assert estimate_jaccard(a, a[:10], 8) == 0.0
+
+
+def test_the_jaccard_of_encoded_signatures_is_the_same_float_as_of_decoded_ones() -> None:
+    """The sequencer's byte path must give exactly what estimate_jaccard gives: a
+    threshold sits on these floats."""
+    rng = np.random.default_rng(12)
+    for bits, dtype in ((8, np.uint8), (16, np.uint16)):
+        base = rng.integers(0, 2**bits, 256, dtype=dtype)
+        for share in (0.0, 0.003, 0.2, 0.5, 0.51, 0.73, 0.999, 1.0):
+            other = np.where(rng.random(256) < share, base,
+                             rng.integers(0, 2**bits, 256, dtype=dtype)).astype(dtype)
+            a, b = encode_signature(base), encode_signature(other)
+            expected = estimate_jaccard(decode_signature(a, bits), decode_signature(b, bits), bits)
+            assert jaccard_of_encoded(a, b, bits) == expected
+        # Leading and trailing zero bytes in the difference count as agreeing slots.
+        edges = base.copy()
+        edges[1:-1] = base[1:-1] ^ 1
+        a, b = encode_signature(base), encode_signature(edges)
+        expected = estimate_jaccard(decode_signature(a, bits), decode_signature(b, bits), bits)
+        assert jaccard_of_encoded(a, b, bits) == expected > 0.0
+    short = encode_signature(np.zeros(10, dtype=np.uint8))
+    full = encode_signature(np.zeros(256, dtype=np.uint8))
+    assert jaccard_of_encoded(short, full) == 0.0
+    assert jaccard_of_encoded("", "") == 0.0
 
 
 def test_minima_are_the_same_however_the_hashes_are_chunked() -> None:

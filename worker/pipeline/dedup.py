@@ -14,10 +14,14 @@ content. State expires after an event-time window (``worker.pipeline.expiry``).
 
 from __future__ import annotations
 
-import base64
+import binascii
+import functools
 import hashlib
+from collections import Counter
 from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import repeat
+from operator import is_
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -25,9 +29,8 @@ from worker.pipeline.expiry import PENDING, Timeline, parse_time
 from worker.pipeline.minhash import (
     DEFAULT_SCHEME,
     MinHashScheme,
-    decode_signature,
     estimate_containment,
-    estimate_jaccard,
+    jaccard_of_encoded,
     sketch,
     tokens_of,
 )
@@ -278,6 +281,20 @@ def replay_token(origin: Origin) -> str | None:
     return f"{origin.topic}:{origin.partition}:{origin.offset}"
 
 
+def _store_hashes_with_keys(table: MutableMapping[str, Any]) -> None:
+    """Switch a plain dict to CPython's key layout that keeps each key's hash in the
+    table. A dict whose keys have all been str keeps only key pointers, so every
+    probe that meets another key reads that key's string for its hash: on a table
+    of millions of keys, a cache miss more per collision and per key when the dict
+    grows (about an eighth of the sequencer's time, bench/dedup.py --only speed).
+    One key of another type converts the dict for good; it is removed at once, so
+    the contents are unchanged. Elsewhere (other Pythons, other mappings) a no-op."""
+    if type(table) is dict:
+        marker = object()
+        table[marker] = None
+        del table[marker]
+
+
 def _put_all(store: MutableMapping[str, Any], items: dict[str, Any]) -> None:
     """``store.update(items)``: one C-level call for a dict; key by key for
     anything else (Faust's RocksDB-backed tables have no working update())."""
@@ -302,7 +319,8 @@ class DedupIndex:
       Python's cycle collector;
     - ``sketches``: handle -> ``[article_id, signature, shingles, bucket, bands]``: what
       verifying a candidate needs (so the sequencer never needs a candidate's body),
-      and its band keys (base64 of their bytes) for expiry;
+      and its band keys for expiry (base64 of their bytes; over a dict, the key
+      strings themselves; either form is read back);
     - ``timeline``: the expiry clock and records (``worker.pipeline.expiry``); a record
       is ``[canonical_url, content_hash, handle]``, "" where a decision wrote none.
 
@@ -335,6 +353,19 @@ class DedupIndex:
         )
         self._scheme = self.options.scheme.name
         self._bits = self.options.scheme.bits
+        self._min_near_shingles = self.options.min_near_shingles
+        self._min_exact_words = self.options.min_exact_words
+        self._band_count = self.options.scheme.bands
+        # Plain dicts (the offline pipeline, the benchmarks) get one hash probe per
+        # band and per expired key instead of a read and then a write or delete;
+        # any other mapping (a Faust table) gets the same reads and writes one by one.
+        self._bands_dict = self.bands if type(self.bands) is dict else None
+        for table in (self.urls, self.hashes, self.bands, self.sketches, self.timeline):
+            _store_hashes_with_keys(table)
+        # A table that can read many keys in one call (RocksDB's multi-get) says so.
+        self._get_many: Callable[[list[str]], list[Any]] | None = getattr(
+            self.bands, "get_many", None
+        )
 
     # -- the decision --------------------------------------------------------------
 
@@ -368,7 +399,7 @@ class DedupIndex:
             if previous is not None and previous.content_hash == chash:
                 return self._duplicate(article, previous.article_id, "url", 1.0)
         first_with_body = None
-        exact_evidence = prints.body_words >= self.options.min_exact_words
+        exact_evidence = prints.body_words >= self._min_exact_words
         if exact_evidence:
             stored_hash = self.hashes.get(chash)
             if stored_hash is not None:
@@ -377,18 +408,37 @@ class DedupIndex:
                 # evidence against it.
                 mine = token is not None and wrote == token
                 first_with_body = of if live(bucket) and not mine else None
-        near_evidence = self._near_evidence(prints) and first_with_body is None
-        # Each band's article list, read once for both the lookup and the insert.
-        listed: list[str | None] = list(map(self.bands.get, prints.bands)) if near_evidence else []
+        near_evidence = first_with_body is None and self._near_evidence(prints)
+        handle = article.article_id[:_HANDLE]
+        # Each band's article list, read once for both the lookup and the insert;
+        # None when no band is known (the usual case). Over a dict the read also
+        # claims the new bands for this article (``claimed``: released below if it
+        # turns out to be a duplicate).
+        listed: list[str | None] | None = None
+        claimed: Sequence[bool] | None = None
+        if near_evidence:
+            if self._bands_dict is not None:
+                listed, claimed = _claim(self._bands_dict, prints.bands, handle)
+            else:
+                listed = self._read_bands(prints.bands)
+                if not any(listed):
+                    listed = None
         # Same or nearly the same body under another URL (or none): syndication.
         # A changed body at a known URL is a revision, whatever it resembles.
         match: tuple[str, DuplicateMethod, float] | None = None
         if previous is None and first_with_body is not None:
             match = (first_with_body, "exact", 1.0)
-        elif previous is None and near_evidence:
-            near = self._nearest(prints, listed, live, article.article_id)
+        elif previous is None and listed is not None:
+            try:
+                near = self._nearest(prints, listed, live, article.article_id)
+            except BaseException:
+                if claimed is not None:
+                    _release(self.bands, prints.bands, claimed)
+                raise
             if near is not None:
                 match = (near[0], "near", near[1])
+                if claimed is not None:
+                    _release(self.bands, prints.bands, claimed)
         # The URL records the article it shows, the first-seen one for a syndicated
         # copy: a resend is then a duplicate of that, and a later change at this
         # URL supersedes an article downstream consumers have.
@@ -411,12 +461,11 @@ class DedupIndex:
             if canonical is not None:
                 self._clock.record(stamp, (canonical, "", ""))
             return self._duplicate(article, *match)
-        handle = article.article_id[:_HANDLE]
         wrote_hash = exact_evidence and first_with_body is None
         if wrote_hash:
             self.hashes[chash] = (article.article_id, stamp, token)
         if near_evidence:
-            self._index(handle, article.article_id, prints, listed, stamp)
+            self._index(handle, article.article_id, prints, listed, stamp, claimed)
         if canonical is not None or wrote_hash or near_evidence:
             self._clock.record(stamp, (
                 canonical or "", chash if wrote_hash else "", handle if near_evidence else ""
@@ -457,8 +506,8 @@ class DedupIndex:
 
     def _near_evidence(self, prints: Fingerprints) -> bool:
         return (
-            prints.scheme == self._scheme
-            and prints.shingles >= self.options.min_near_shingles
+            prints.shingles >= self._min_near_shingles
+            and prints.scheme == self._scheme
             and bool(prints.signature)
             and bool(prints.bands)
         )
@@ -471,11 +520,7 @@ class DedupIndex:
         estimated containment of the smaller shingle set in the larger one at or
         above ``containment_threshold`` (truncated copies, added paragraphs)."""
         options = self.options
-        jaccard = estimate_jaccard(
-            decode_signature(prints.signature, self._bits),
-            decode_signature(stored_signature, self._bits),
-            self._bits,
-        )
+        jaccard = jaccard_of_encoded(prints.signature, stored_signature, self._bits)
         if jaccard >= options.near_threshold:
             return jaccard
         small, large = sorted((prints.shingles, stored_shingles))
@@ -491,14 +536,15 @@ class DedupIndex:
         live: Callable[[int | None], bool],
         own_id: str,
     ) -> tuple[str, float] | None:
-        if not any(listed):
-            return None
-        shared: dict[str, int] = {}
-        for handles in listed:
-            if handles:
+        hits = [handles for handles in listed if handles]
+        if len("".join(hits)) == _HANDLE * len(hits):
+            # Every band found names one article (the usual case): counted in C.
+            shared = Counter(hits)
+        else:
+            shared = Counter()
+            for handles in hits:
                 for start in range(0, len(handles), _HANDLE):
-                    handle = handles[start : start + _HANDLE]
-                    shared[handle] = shared.get(handle, 0) + 1
+                    shared[handles[start : start + _HANDLE]] += 1
         if not shared:
             return None
         # Most shared bands first (the likeliest matches); a stable sort keeps
@@ -516,24 +562,38 @@ class DedupIndex:
                 best = (str(stored[0]), score)
         return best
 
+    def _read_bands(self, keys: list[str]) -> list[str | None]:
+        if self._get_many is not None:
+            return self._get_many(keys)
+        return list(map(self.bands.get, keys))
+
     def _index(
         self,
         handle: str,
         article_id: str,
         prints: Fingerprints,
-        listed: list[str | None],
+        listed: list[str | None] | None,
         stamp: int,
+        claimed: Sequence[bool] | None = None,
     ) -> None:
-        self.sketches[handle] = (
-            article_id, prints.signature, prints.shingles, stamp, _pack(prints.bands)
-        )
-        if not any(listed):
-            # The common case, every band new: one C-level update.
-            _put_all(self.bands, dict.fromkeys(prints.bands, handle))
+        # Over a dict the band keys are kept as the very strings the bands table
+        # holds (no bytes to pack now and unpack at expiry, and each of expiry's
+        # probes then matches its key by identity, without reading it); a table
+        # that serialises gets them packed, a third smaller.
+        keys: Any = tuple(prints.bands) if self._bands_dict is not None else _pack(prints.bands)
+        self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp, keys)
+        if listed is None:
+            # The common case, every band new: one C-level update (over a dict,
+            # nothing left to write: the read claimed them all).
+            if claimed is None:
+                _put_all(self.bands, dict.fromkeys(prints.bands, handle))
             return
         limit = self.options.max_band_fanout * _HANDLE
         fresh: dict[str, str] = {}
-        for key, handles in zip(prints.bands, listed, strict=True):
+        flags = claimed if claimed is not None else (False,) * len(listed)
+        for key, handles, new in zip(prints.bands, listed, flags, strict=True):
+            if new:
+                continue
             if not handles:
                 fresh[key] = handle
             elif not _holds(handles, handle):
@@ -547,36 +607,47 @@ class DedupIndex:
 
     def _forget(self, bucket: int, record: Sequence[Any]) -> None:
         """Delete what one decision wrote, unless a later decision rewrote it."""
-        canonical, chash, handle = (str(v) for v in record[:3])
+        canonical, chash, handle = record[0], record[1], record[2]
         if canonical:
-            stored = self.urls.get(canonical)
-            if stored is not None and UrlEntry.from_json(stored).bucket == bucket:
-                del self.urls[canonical]
+            _drop_if(self.urls, canonical, 3, bucket)
         if chash:
-            stored_hash = self.hashes.get(chash)
-            if stored_hash is not None and _hash_entry(stored_hash)[1] == bucket:
-                del self.hashes[chash]
-        if handle:
-            stored = self.sketches.get(handle)
-            if stored is None or stored[3] != bucket:
+            _drop_if(self.hashes, chash, 1, bucket)
+        if not handle:
+            return
+        stored = _drop_if(self.sketches, handle, 3, bucket)
+        if stored is None or _stamp(stored, 3) != bucket:
+            return
+        packed = stored[4]
+        keys = _unpack(packed, self._band_count) if isinstance(packed, str) else list(packed)
+        bands = self.bands
+        if self._bands_dict is not None:
+            held = list(map(self._bands_dict.pop, keys, repeat(None)))
+            # The usual article held its bands alone: they went with the one probe.
+            if held.count(handle) + held.count(None) == len(held):
                 return
-            del self.sketches[handle]
-            for key in _unpack(str(stored[4]), self.options.scheme.bands):
-                handles = self.bands.get(key)
-                if handles == handle:  # the usual band: this article alone
-                    del self.bands[key]
+            for key, handles in zip(keys, held, strict=True):
+                if handles is None or handles == handle:
                     continue
                 if not handles or not _holds(handles, handle):
+                    bands[key] = handles  # not this article's: as it was
                     continue
-                rest = "".join(
-                    handles[i : i + _HANDLE]
-                    for i in range(0, len(handles), _HANDLE)
-                    if handles[i : i + _HANDLE] != handle
-                )
+                rest = _without(handles, handle)
                 if rest:
-                    self.bands[key] = rest
-                else:
-                    del self.bands[key]
+                    bands[key] = rest
+            return
+        # Each band once, even from a malformed sketch that names one twice.
+        keys = list(dict.fromkeys(keys))
+        for key, handles in zip(keys, self._read_bands(keys), strict=True):
+            if handles == handle:  # the usual band: this article alone
+                del bands[key]
+                continue
+            if not handles or not _holds(handles, handle):
+                continue
+            rest = _without(handles, handle)
+            if rest:
+                bands[key] = rest
+            else:
+                del bands[key]
 
 
 def _always(bucket: int | None) -> bool:
@@ -586,13 +657,81 @@ def _always(bucket: int | None) -> bool:
 
 def _pack(keys: list[str]) -> str:
     """Band keys (same-length hex) as base64 of their bytes: two thirds the size."""
-    return base64.b64encode(bytes.fromhex("".join(keys))).decode("ascii")
+    return binascii.b2a_base64(bytes.fromhex("".join(keys)), newline=False).decode("ascii")
 
 
 def _unpack(packed: str, count: int) -> list[str]:
-    joined = base64.b64decode(packed).hex()
+    joined = binascii.a2b_base64(packed).hex()
     width = len(joined) // count if count else 0
-    return [joined[i : i + width] for i in range(0, width * count, width)] if width else []
+    return list(map(joined.__getitem__, _slices(width, count))) if width else []
+
+
+@functools.cache
+def _slices(width: int, count: int) -> tuple[slice, ...]:
+    """``count`` consecutive slices ``width`` wide: unpacking maps over them in C."""
+    return tuple(slice(i, i + width) for i in range(0, width * count, width))
+
+
+def _claim(
+    bands: dict[str, Any], keys: list[str], handle: str
+) -> tuple[list[str | None] | None, Sequence[bool]]:
+    """Each band's article list (None where the band is new; None for the whole
+    list when every band is), inserting ``handle`` at the new ones as it goes: one
+    hash probe per band where a read now and a write later take two, and on a
+    table of millions of keys every probe is a few cache misses. ``claimed`` says
+    which bands this call inserted."""
+    before = len(bands)
+    got = list(map(bands.setdefault, keys, repeat(handle)))
+    if len(bands) - before == len(keys):
+        return None, _all_claimed(len(keys))  # the usual article: every band new
+    # Where a band was there already setdefault returned its value, never this
+    # very string object (an equal one, if this article is being re-processed).
+    claimed = list(map(is_, got, repeat(handle)))
+    return [None if new else value for new, value in zip(claimed, got, strict=True)], claimed
+
+
+@functools.cache
+def _all_claimed(count: int) -> tuple[bool, ...]:
+    return (True,) * count
+
+
+def _release(bands: MutableMapping[str, Any], keys: list[str], claimed: Sequence[bool]) -> None:
+    """Undo ``_claim``: the bands it inserted were absent before."""
+    for key, new in zip(keys, claimed, strict=True):
+        if new:
+            bands.pop(key, None)
+
+
+def _drop_if(store: MutableMapping[str, Any], key: str, field: int, bucket: int) -> Any:
+    """Delete ``store[key]`` if it is stamped ``bucket`` (its ``field``-th item;
+    entries from before expiry have none); return the value, None if absent. A dict
+    pays one probe (pop, and put back the few a later decision rewrote); any other
+    mapping a read, and a delete only when it expired."""
+    if type(store) is dict:
+        value = store.pop(key, None)
+        if value is not None and _stamp(value, field) != bucket:
+            store[key] = value
+        return value
+    value = store.get(key)
+    if value is not None and _stamp(value, field) == bucket:
+        del store[key]
+    return value
+
+
+def _stamp(value: Any, field: int) -> Any:
+    """The expiry bucket of a urls, hashes or sketches value (None: from before expiry)."""
+    if isinstance(value, str) or len(value) <= field:
+        return None
+    return value[field]
+
+
+def _without(handles: str, handle: str) -> str:
+    """A band's concatenated handles less ``handle``."""
+    return "".join(
+        handles[i : i + _HANDLE]
+        for i in range(0, len(handles), _HANDLE)
+        if handles[i : i + _HANDLE] != handle
+    )
 
 
 def _holds(handles: str, handle: str) -> bool:

@@ -94,17 +94,25 @@ class Timeline:
         # The last clock written, to skip re-parsing it on every tick.
         self._written: list[int] | None = None
         self._clock: Clock | None = None
+        # (bucket, record count) of the bucket the sweep is in, so the sweep reads
+        # its "n:" key once rather than at every step. An expired bucket's count
+        # never changes (records are stamped with the watermark, which is past
+        # it); kept while the table shows the clock this object wrote.
+        self._swept: tuple[int, int] | None = None
 
     def clock(self) -> Clock | None:
         """The stored clock; its bucket size wins over the setting, because the
         stored stamps are counted in it."""
         stored = self.table.get(_CLOCK)
         if stored is None:
+            self._swept = None
             return None
         if stored is self._written:
             # Still the list this object wrote (a dict-backed table hands back the
             # same object; a store that deserialises, or a recovery, never does).
             return self._clock
+        if stored != self._written:
+            self._swept = None
         watermark, origin, cursor_bucket, cursor_index, size = (int(v) for v in stored[:5])
         return Clock(watermark, origin, cursor_bucket, cursor_index, size,
                      self.window_seconds // size)
@@ -130,7 +138,10 @@ class Timeline:
                     clock.watermark = min(bucket, clock.watermark + step)
                     changed = True
         if clock is not None:
-            changed = self._sweep(clock, forget) or changed
+            cursor = clock.origin if clock.cursor_bucket == PENDING else clock.cursor_bucket
+            # Nothing to sweep until the cursor's bucket leaves the window.
+            if cursor <= clock.watermark - clock.window:
+                changed = self._sweep(clock, forget) or changed
             if changed:
                 self._written = clock.to_json()
                 self._clock = clock
@@ -144,7 +155,11 @@ class Timeline:
             if (clock.origin if bucket == PENDING else bucket) > clock.cutoff:
                 break
             moved = True
-            count = int(self.table.get(f"n:{bucket}") or 0)
+            if self._swept is not None and self._swept[0] == bucket:
+                count = self._swept[1]
+            else:
+                count = int(self.table.get(f"n:{bucket}") or 0)
+                self._swept = (bucket, count)
             if clock.cursor_index < count:
                 record = self.table.pop(f"e:{bucket}:{clock.cursor_index}", None)
                 if record is not None:
