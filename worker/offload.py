@@ -264,14 +264,17 @@ class Offload:
     async def _exchange(self, child: _Child, payload: bytes) -> Any:
         try:
             return await child.call(payload)
-        except OffloadError:
-            # A dead child is replaced (its models load again in the new one);
-            # this batch fails, as it would have with an executor.
+        except (OffloadError, OSError) as exc:
+            # A dead child (EOF, or a reset or broken socket) is replaced, its
+            # models loaded again in the new one; this batch fails, as it would
+            # have with an executor.
             child.close()
             fresh = _Child(self.config)
             self._children = [fresh if c is child else c for c in self._children]
             child = fresh
-            raise
+            if isinstance(exc, OffloadError):
+                raise
+            raise OffloadError(f"offload process lost: {exc!r}") from exc
         finally:
             self._release(child)
 
