@@ -470,9 +470,10 @@ def run_speed(decisions: int, rocks_decisions: int, workdir: Path | None) -> Non
           f"(rocksdict as Faust opens it, through a MutableMapping; Faust's table layer "
           f"and changelog sends come on top)")
     scheme = DEFAULT_SCHEME
-    print(f"  table operations per decision: unique ~{2 * scheme.bands + 9} "
-          f"({scheme.bands} band reads + {scheme.bands} band writes), near ~{scheme.bands + 6} "
-          f"plus one sketch read per candidate, exact ~6, URL re-send ~2")
+    print(f"  RocksDB calls per decision: unique ~{scheme.bands + 10} ({scheme.bands} band reads "
+          f"in one multi-get, {scheme.bands} band writes), near ~9 plus one sketch read per "
+          f"candidate, exact ~7, URL re-send ~2; forgetting an expired unique article "
+          f"~{scheme.bands + 10} ({scheme.bands} band deletes)")
 
 
 def run_state(articles: int, full: bool, workdir: Path | None) -> None:
