@@ -68,9 +68,9 @@ def ack_counts(message: Any, generation: int) -> bool:
 
 def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None:
     """Make the consumer that ``app`` creates ignore acks of messages no stream
-    processed, and read skipped offsets again (``gapless``: topics whose offsets
-    have no real gaps). Call before the worker starts (the consumer is created on
-    first use)."""
+    processed (seeking back to those of this generation), and count the offset
+    gaps Faust commits on ``gapless`` topics (ours: they have no real gaps).
+    Call before the worker starts (the consumer is created on first use)."""
     base: Any = app.transport.Consumer
     gapless = frozenset(gapless)
     for topic in gapless:  # primed at 0: a dashboard query needs the series
