@@ -24,19 +24,55 @@ async def batches(stream: Any, max_size: int, linger_s: float = 0.0) -> AsyncIte
     (waiting for it), then takes the events already buffered, up to ``max_size``.
     With ``linger_s`` > 0 the batch waits that long after its first event for
     more. Events are acknowledged only after the caller has handled the batch
-    (its loop body ran), so an offset is committed only for handled records."""
+    (its loop body ran), so an offset is committed only for handled records.
+
+    The stream is read by a task of its own into a small queue, and a batch takes
+    from that queue only what is there. Asking the stream itself for "one more"
+    could block with the batch in hand: an event a stream skips (a rebalance
+    suspends flow control) is never handed over, so the read waited for the next
+    one, which a rebalance does not send until every event taken is acked, and
+    the worker hung in Faust's wait_empty (seen in the failover test)."""
     stream.enable_acks = False  # acked below, after the batch is handled
     channel = stream.channel
-    events = stream.events().__aiter__()
-    while True:
+    ready: asyncio.Queue[Any] = asyncio.Queue(maxsize=max_size)
+    finished = object()
+
+    async def read() -> None:
         try:
-            batch = [await events.__anext__()]
-        except StopAsyncIteration:
-            return
-        if linger_s > 0:
-            await asyncio.sleep(linger_s)
-        while len(batch) < max_size and not channel.empty():
-            batch.append(await events.__anext__())
-        yield batch
-        for event in batch:
-            await stream.ack(event)
+            async for event in stream.events():
+                await ready.put(event)
+        except Exception as exc:  # handed to the agent, which restarts
+            await ready.put(exc)
+        else:
+            await ready.put(finished)
+
+    reader = asyncio.ensure_future(read())
+    try:
+        while True:
+            batch = [await ready.get()]
+            if linger_s > 0 and batch[0] is not finished:
+                await asyncio.sleep(linger_s)
+            # What the stream has buffered reaches the queue an event per loop
+            # turn or two (the reader yields to the loop between events).
+            turns = 4 * max_size
+            while len(batch) < max_size and batch[-1] is not finished:
+                if not ready.empty():
+                    batch.append(ready.get_nowait())
+                elif channel.empty() or not turns:
+                    break
+                else:
+                    turns -= 1
+                    await asyncio.sleep(0)
+            events = [item for item in batch if item is not finished
+                      and not isinstance(item, Exception)]
+            if events:
+                yield events
+                for event in events:
+                    await stream.ack(event)
+            for item in batch:
+                if isinstance(item, Exception):
+                    raise item
+                if item is finished:
+                    return
+    finally:
+        reader.cancel()

@@ -18,16 +18,19 @@ We saw one input per raw partition lost this way across a plain restart.
 Agents therefore process each event or batch inside ``interrupted_unacked``,
 which tells the consumer to refuse those acks.
 
-Lost inputs after a seek: Faust treats a jump in the offsets it reads from a
-partition as a gap Kafka left (transaction markers, compaction) and commits the
-missing offsets as if processed. After a rebalance, records fetched before the
-seek to the committed offset are still delivered after it, so the read jumps
-over records that were never processed (we logged unique-topic gaps 3..5 and
-2..4 right after a takeover, and a by-source gap 2..15 after a restart). NOT
-FIXED: seeking back to the gap's start made the partition stall instead (the
-records fetched before the seek keep arriving and push the read offset past
-the re-read ones). On our internal topics, which have no real gaps, such a
-gap is logged as an error and counted (newswire_faust_gaps_total).
+Lost inputs after a seek: Faust delivers every record of a fetched batch, even
+when the partition was sought elsewhere meanwhile (to the committed offsets as
+a rebalance ends, while flow is already on for standby partitions; or back to
+a skipped record), and treats the resulting jump in offsets as a gap Kafka left
+(transaction markers), which it commits as if processed. Records in that range
+that were never processed are lost (we logged unique-topic gaps 3..14 and
+by-source 5..7 right after a takeover). It also drops the rest of a batch when
+flow stops, and reads on after it. The consumer therefore delivers each stream
+partition exactly in order from its last seek (worker/read_positions.py):
+older records are dropped, a jump in a batch fetched before a seek or on one
+of our gapless internal topics is dropped and the partition is read again from
+the wanted offset. And it commits on a gapless topic only from the committed
+offset on (Faust lets one unacked record at the head go, for a marker).
 
 The ack fix: the consumer records an ack only for a message a stream actually took
 (Faust marks it ``tracked`` at that point, after the skip test) in the current
@@ -44,7 +47,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,6 +56,7 @@ from faust.types import TP
 from faust.types.tuples import ack_lock
 
 from worker import metrics
+from worker.read_positions import ReadPositions, Verdict
 
 log = logging.getLogger("newswire")
 
@@ -72,24 +76,96 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
     gaps Faust commits on ``gapless`` topics (ours: they have no real gaps).
     Call before the worker starts (the consumer is created on first use)."""
     base: Any = app.transport.Consumer
-    gapless = frozenset(gapless)
-    for topic in gapless:  # primed at 0: a dashboard query needs the series
+    gapless_set = frozenset(gapless)
+    for topic in gapless_set:  # primed at 0: a dashboard query needs the series
         metrics.FAUST_GAPS.labels(topic=topic)
 
     class ProcessedAcksConsumer(base):  # type: ignore[misc]
-        _refetch_from: dict[TP, int]
-        _refetching: asyncio.Future[None] | None = None
-        _interrupted: weakref.WeakSet[Any]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.positions: ReadPositions[TP] = ReadPositions(
+                gapless=gapless_set.__contains__, topic_of=lambda tp: tp.topic)
+            self._refetch_from: dict[TP, int | None] = {}
+            self._refetching: asyncio.Future[None] | None = None
+            self._interrupted: weakref.WeakSet[Any] = weakref.WeakSet()
+            self._fetched_records: Any = None
+            # offsets whose acks were refused, until acked: never committed past
+            self._refused_offsets: dict[TP, set[int]] = {}
+            # the committed offset each partition was sought to (Faust keeps
+            # None for 0 and before its first commit)
+            self._commit_bases: dict[TP, int] = {}
+
+        def _refused(self, tp: TP) -> set[int]:
+            return self._refused_offsets.setdefault(tp, set())
+
+        async def seek(self, partition: TP, offset: int) -> None:
+            await super().seek(partition, offset)
+            self.positions.sought(partition, offset)
+
+        async def seek_to_committed(self) -> Any:
+            committed = await super().seek_to_committed()
+            bases = self._commit_bases
+            for tp, offset in committed.items():
+                # aiokafka seeks only to offsets > 0; otherwise the position
+                # stays where its reset policy put it.
+                self.positions.sought(tp, offset if offset and offset > 0 else None)
+                if offset is not None and offset >= 0:
+                    bases[tp] = offset
+                else:
+                    bases.pop(tp, None)
+            return committed
+
+        async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+            self.positions.forget(revoked)
+            for tp in revoked:
+                self._commit_bases.pop(tp, None)
+                self._refused_offsets.pop(tp, None)
+            await super().on_partitions_revoked(revoked)
+
+        async def _wait_next_records(self, timeout: float) -> Any:
+            found = await super()._wait_next_records(timeout)
+            self._fetched_records = found[0]
+            return found
+
+        async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
+            positions = self.positions
+            acking = self.app.topics.acks_enabled_for
+            fetched = positions.snapshot()
+            self._fetched_records = None
+            reread: set[TP] = set()
+            async for tp, message in super().getmany(timeout):
+                if not acking(tp.topic):  # changelogs: recovery reads them its own way
+                    yield tp, message
+                    continue
+                verdict = positions.admit(tp, message.offset, fetched)
+                if verdict is Verdict.DELIVER or verdict is Verdict.GONE:
+                    yield tp, message
+                elif verdict is Verdict.DROP_RESEEK:
+                    reread.add(tp)
+            # Faust stops handing on a batch when flow stops or the generation
+            # changes, and skips paused partitions: aiokafka has moved past those
+            # records all the same, so they are read again.
+            for tp, records in (self._fetched_records or {}).items():
+                wanted = positions.next_offset(tp)
+                if records and acking(tp.topic) and wanted is not None \
+                        and wanted <= records[-1].offset:
+                    reread.add(tp)
+            for tp in reread:
+                self.refetch(tp, None)
 
         def interrupted(self, messages: Iterable[Any]) -> None:
             """Their processing was cut short: their acks must not count."""
-            self.__dict__.setdefault("_interrupted", weakref.WeakSet()).update(messages)
+            self._interrupted.update(messages)
 
         def ack(self, message: Any) -> bool:
             generation = self.app.consumer_generation_id
-            cut_short = message in self.__dict__.get("_interrupted", ())
+            cut_short = message in self._interrupted
             if not cut_short and ack_counts(message, generation):
+                if message.tp in self._refused_offsets:
+                    self._refused_offsets[message.tp].discard(message.offset)
                 return bool(super().ack(message))
+            if not self.should_stop:
+                self._refused(message.tp).add(message.offset)
             with ack_lock:
                 # Settled, so the wait of the next rebalance (wait_empty) does
                 # not wait for it; never offered for commit.
@@ -101,31 +177,61 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
             return False
 
         async def _add_gap(self, tp: TP, offset_from: int, offset_to: int) -> None:
-            if tp.topic in gapless:
+            if tp.topic in gapless_set:
                 # Our internal topics have no real gaps (no transactions, no
-                # compaction): Faust is about to commit records nobody processed.
-                # Reading them again here made the partition stall instead (the
-                # records fetched before the seek keep arriving), so it is shown.
+                # compaction), and jumps are read again (getmany): this is a range
+                # still missing after seeking back to it, gone from Kafka.
                 metrics.FAUST_GAPS.labels(topic=tp.topic).inc()
-                log.error("Faust skipped offsets %d..%d of %s[%d] and will commit them "
-                          "unprocessed: their inputs may have no output", offset_from,
-                          offset_to, tp.topic, tp.partition)
+                log.error("offsets %d..%d of %s[%d] could not be read (gone from Kafka?) "
+                          "and are committed unprocessed: their inputs may have no output",
+                          offset_from, offset_to, tp.topic, tp.partition)
             await super()._add_gap(tp, offset_from, offset_to)
 
-        def refetch(self, tp: TP, offset: int) -> None:
-            """Seek ``tp`` back to ``offset`` soon (once per burst of skips)."""
-            pending = self.__dict__.setdefault("_refetch_from", {})
-            pending[tp] = min(offset, pending.get(tp, offset))
+        def _new_offset(self, tp: TP) -> int | None:
+            acked = self._acked[tp]
+            base = self._committed_offset[tp]
+            if base is None:
+                base = self._commit_bases.get(tp)
+            if acked and base is not None and self.app.topics.acks_enabled_for(tp.topic):
+                refused = self._refused(tp)
+                refused.difference_update([o for o in refused if o < base])
+                old = [offset for offset in acked if offset < base]
+                if old:  # read again after a seek back, committed meanwhile
+                    acked[:] = [offset for offset in acked if offset >= base]
+                    self._acked_index[tp].difference_update(old)
+                # Faust commits past one unacked record at the head (a marker, on
+                # a transactional topic); never on ours, never past a refused one.
+                slack = 0 if tp.topic in gapless_set or base in self._refused(tp) else 1
+                gaps = self._gap[tp]
+                lowest = min([*acked, *(gap.begin for gap in gaps)]) if acked else None
+                if lowest is not None and lowest - base > slack:
+                    return None
+            return super()._new_offset(tp)  # type: ignore[no-any-return]
+
+        def refetch(self, tp: TP, offset: int | None) -> None:
+            """Seek ``tp`` back to ``offset`` (None: to the next offset it should
+            deliver) soon, once per burst."""
+            pending = self._refetch_from
+            earlier = pending.get(tp)
+            if tp not in pending or (offset is not None and earlier is None):
+                pending[tp] = offset
+            elif offset is not None and earlier is not None:
+                pending[tp] = min(offset, earlier)
             if self._refetching is None or self._refetching.done():
                 self._refetching = asyncio.ensure_future(self._seek_back(), loop=self.loop)
 
         async def _seek_back(self) -> None:
             await asyncio.sleep(0.1)  # gather the rest of the burst
             pending, self._refetch_from = self._refetch_from, {}
-            for tp, offset in pending.items():
+            for tp, wanted in pending.items():
                 if tp not in self.assignment():
                     continue  # revoked meanwhile: its next owner starts at the commit
-                log.warning("re-reading %s[%d] from offset %d",
+                known = self.positions.next_offset(tp)
+                candidates = [o for o in (wanted, known) if o is not None]
+                if not candidates:
+                    continue  # no position known: the next seek to the commit decides
+                offset = min(candidates)
+                log.info("re-reading %s[%d] from offset %d",
                             tp.topic, tp.partition, offset)
                 try:
                     await self.seek(tp, offset)

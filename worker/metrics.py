@@ -34,8 +34,9 @@ RECORDS_PUBLISHED = Counter(
 )
 FAUST_GAPS = Counter(
     "faust_gaps_total",
-    "Offset jumps Faust read on an internal topic and committed as gaps: records "
-    "that may never have been processed (worker/faust_fixes.py). Should stay 0.",
+    "Offset ranges of an internal topic still missing after three seeks back (gone "
+    "from Kafka, e.g. by retention), committed unprocessed (worker/faust_fixes.py). "
+    "Should stay 0.",
     ["topic"],
     namespace=NAMESPACE,
 )

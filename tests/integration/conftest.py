@@ -170,7 +170,7 @@ class WorkerFactory:
             "NEWSWIRE_PARTITIONS": "4",
             "NEWSWIRE_DATADIR": str(self.tmp_path / f"{prefix}-state"),
             "NEWSWIRE_WEB_PORT": str(free_port()),
-            "NEWSWIRE_LOG_LEVEL": "warning",
+            "NEWSWIRE_LOG_LEVEL": os.environ.get("NEWSWIRE_TEST_LOG_LEVEL", "warning"),
             **overrides,
         }
         settings = Settings.from_env(env)

@@ -1,7 +1,6 @@
 """Faults on a real broker: a worker killed mid-stream and restarted (under
 at-least-once and under exactly-once), a broker restart under a running
-worker, and two workers with the one holding the dedup sequencer killed (not
-in the default suite yet: see its skip reason).
+worker, and two workers with the one holding the dedup sequencer killed.
 
 Every input must end up in an output topic; an input processed again after a
 crash (its offset was not committed) may appear again, but only as a pure
@@ -17,7 +16,6 @@ loaded 2-core machine: heavy work runs in the process pool."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -37,15 +35,6 @@ from worker.samples import FeedItem, build_feed
 
 pytestmark = pytest.mark.integration
 
-# After a restart or a takeover Faust sometimes commits offsets of an internal
-# topic it skipped (README, "Open problem"; counted in newswire_faust_gaps_total):
-# the tests that kill a worker then lose inputs in some runs, in either mode.
-known_gap_loss = pytest.mark.skipif(
-    not os.environ.get("NEWSWIRE_FAILOVER_TEST"),
-    reason="known failure, not in the default suite: Faust sometimes commits skipped "
-    "offsets of an internal topic after a restart or takeover; run with "
-    "NEWSWIRE_FAILOVER_TEST=1",
-)
 FAST_GROUP = {"BROKER_SESSION_TIMEOUT": "15", "BROKER_HEARTBEAT_INTERVAL": "2"}
 _POSITION = ("origin", "source_topic", "partition", "offset")
 
@@ -108,7 +97,6 @@ def decision(o: Output) -> tuple[Any, ...]:
             v.get("revision"), v.get("supersedes"), v.get("reason"))
 
 
-@known_gap_loss
 def test_a_killed_worker_restarts_and_only_repeats(start_worker: WorkerFactory) -> None:
     feed = build_feed(80, seed=22)
     worker = start_worker(**FAST_GROUP)
@@ -177,7 +165,6 @@ def once_each(worker: WorkerHandle, outputs: list[Output], feed: list[FeedItem])
           f"{dropped:.0f} repeats dropped by this worker's publisher")
 
 
-@known_gap_loss
 def test_exactly_once_a_killed_worker_leaves_each_input_once(
     start_worker: WorkerFactory,
 ) -> None:
@@ -193,7 +180,6 @@ def test_exactly_once_a_killed_worker_leaves_each_input_once(
     once_each(worker, outputs, feed)
 
 
-@known_gap_loss
 @pytest.mark.parametrize("guarantee", ["at_least_once", "exactly_once"])
 def test_a_survivor_takes_over_from_a_killed_worker(
     start_worker: WorkerFactory, tmp_path: Path, guarantee: str

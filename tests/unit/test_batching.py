@@ -98,3 +98,28 @@ def test_events_are_acked_only_after_the_batch_was_handled(tmp_path: Path) -> No
     assert during == [False, False]
     assert after == [True, True]
     assert second == [9]
+
+
+def test_an_event_skipped_during_a_rebalance_does_not_hold_the_batch(tmp_path: Path) -> None:
+    """A rebalance suspends flow control just after a batch's first event: the
+    stream skips the next event it reads. The batch must still be handed on (its
+    events acked), or the rebalance waits for them for ever (Faust's wait_empty)."""
+    async def scenario() -> list[int]:
+        channel, stream = make_stream(tmp_path)
+        app = stream.app
+
+        def rebalance_starts(value: int) -> int:
+            if value == 0:
+                app.flow_control.suspend()
+            return value
+
+        stream.add_processor(rebalance_starts)
+        for n in range(2):
+            await channel.send(value=n)
+        gen = batches(stream, 8)
+        # A deadline, not a measurement: before the fix this never returned.
+        events = await asyncio.wait_for(gen.__anext__(), 30)
+        await gen.aclose()
+        return [e.value for e in events]
+
+    assert asyncio.run(scenario()) == [0]

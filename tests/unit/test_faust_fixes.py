@@ -114,3 +114,100 @@ async def test_a_gap_on_an_internal_topic_is_counted() -> None:
     await consumer._add_gap(internal, 7, 9)
     assert counter._value.get() == before + 1
     assert consumer._gap[internal] and consumer._gap[raw]  # Faust's own behaviour kept
+
+
+def record(tp: TP, offset: int) -> Any:
+    from aiokafka.structs import ConsumerRecord
+    return ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, b"k", b"v", None, 1, 1, [])
+
+
+def fetching(consumer: Any, batches: list[dict[TP, list[Any]]]) -> None:
+    """The consumer fetches these batches, one per getmany, with flow on."""
+    async def _getmany(active_partitions: Any, timeout: float) -> dict[TP, list[Any]]:
+        return batches.pop(0) if batches else {}
+
+    consumer._getmany = _getmany
+    consumer.flow_active = True
+    consumer.highwater = lambda tp: 0
+
+
+@pytest.mark.parametrize("topic", ["unique", "raw"])
+async def test_records_of_a_batch_fetched_before_a_seek_are_not_delivered(topic: str) -> None:
+    """The takeover we logged: the rebalance's seek to the committed offsets lands
+    while a batch is being handed on; Faust delivered the rest of it and read the
+    jump as a gap (committed unprocessed). The rest is dropped, read again. On an
+    input topic (gaps allowed) too: the batch was fetched before the seek."""
+    nw = create_app(Settings(app_id="stale"), prometheus=False)
+    consumer = nw.app.consumer
+    name = getattr(nw.settings, f"topic_{topic}")
+    nw.app.topics._acking_topics.add(name)
+    tp = TP(name, 0)
+    consumer._set_active_tps({tp})
+    sought: list[tuple[TP, int]] = []
+
+    async def _seek(partition: TP, offset: int) -> None:
+        sought.append((partition, offset))
+
+    consumer._seek = _seek
+    refetched: list[tuple[TP, int | None]] = []
+    consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
+    await consumer.seek(tp, 4)
+    fetching(consumer, [{tp: [record(tp, o) for o in range(4, 8)]},
+                        {tp: [record(tp, o) for o in range(4, 9)]}])
+    delivered = []
+    async for _, m in consumer.getmany(1.0):
+        delivered.append(m.offset)
+        if m.offset == 6:
+            await consumer.seek(tp, 4)  # seek_to_committed, mid-batch
+    assert delivered == [4, 5, 6]
+    assert refetched == [(tp, None)]
+    async for _, m in consumer.getmany(1.0):
+        delivered.append(m.offset)
+    assert delivered == [4, 5, 6, 4, 5, 6, 7, 8]
+    assert sought == [(tp, 4), (tp, 4)]
+    assert not consumer._gap[tp]  # nothing for Faust to commit unread
+
+
+async def test_records_faust_did_not_hand_on_are_read_again() -> None:
+    """Faust stops handing on a batch when flow stops; aiokafka has moved on."""
+    nw = create_app(Settings(app_id="cut-batch"), prometheus=False)
+    consumer = nw.app.consumer
+    topic = nw.settings.topic_cleaned
+    nw.app.topics._acking_topics.add(topic)
+    tp = TP(topic, 0)
+    consumer._set_active_tps({tp})
+    refetched: list[tuple[TP, int | None]] = []
+    consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
+    fetching(consumer, [{tp: [record(tp, o) for o in range(0, 5)]}])
+    async for _, m in consumer.getmany(1.0):
+        if m.offset == 1:
+            consumer.flow_active = False  # a rebalance starts
+    assert consumer.positions.next_offset(tp) == 2
+    assert refetched == [(tp, None)]
+
+
+def test_a_gapless_topic_commits_only_from_the_committed_offset() -> None:
+    """Faust lets one unacked record at the head go (room for a transaction
+    marker); on our internal topics, and on a refused record, it must not."""
+    nw = create_app(Settings(app_id="head"), prometheus=False)
+    app, consumer = nw.app, nw.app.consumer
+    consumer.refetch = lambda tp, offset: None
+    app.consumer_generation_id = 1
+    internal, raw = nw.settings.topic_unique, nw.settings.topic_raw
+    for topic in (internal, raw):
+        app.topics._acking_topics.add(topic)
+        consumer._committed_offset[TP(topic, 0)] = 10
+        for offset in (11, 12):
+            assert consumer.ack(message(topic, offset, generation=1))
+    assert committable(consumer, TP(internal, 0)) is None
+    assert committable(consumer, TP(raw, 0)) == 13  # Faust's marker slack, kept
+    # a refused head record on the input topic is not a marker
+    raw1 = TP(raw, 1)
+    consumer._committed_offset[raw1] = 10
+    skipped = ConsumerMessage(raw, 1, 10, 0.0, 0, [], b"k", b"v", None, generation_id=1)
+    skipped.tracked = False
+    assert not consumer.ack(skipped)
+    m = ConsumerMessage(raw, 1, 11, 0.0, 0, [], b"k", b"v", None, generation_id=1)
+    m.tracked = True
+    assert consumer.ack(m)
+    assert committable(consumer, raw1) is None
