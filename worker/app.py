@@ -142,8 +142,8 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         # seeks the stream partitions to their committed offsets, and in our
         # failover test (tests/integration/test_faults.py) the promoted standby
         # lacked the changelog's first records (duplicates decided unique) or the
-        # sequencer skipped its committed record: 2 of 3 runs failed, 0 of N
-        # without (README, "Failover").
+        # sequencer skipped its committed record: 4 of 12 runs failed with a
+        # standby, 0 of 19 without (README, "No standby replicas").
         table_standby_replicas=0,
         producer_linger=settings.producer_linger_ms / 1000,
     )
