@@ -47,6 +47,7 @@ async def batches(stream: Any, max_size: int, linger_s: float = 0.0) -> AsyncIte
             await ready.put(finished)
 
     reader = asyncio.ensure_future(read())
+    unsettled: list[Any] = []  # handed to the caller, not acked yet
     try:
         while True:
             batch = [await ready.get()]
@@ -66,7 +67,9 @@ async def batches(stream: Any, max_size: int, linger_s: float = 0.0) -> AsyncIte
             events = [item for item in batch if item is not finished
                       and not isinstance(item, Exception)]
             if events:
+                unsettled = events
                 yield events
+                unsettled = []
                 for event in events:
                     await stream.ack(event)
             for item in batch:
@@ -76,3 +79,16 @@ async def batches(stream: Any, max_size: int, linger_s: float = 0.0) -> AsyncIte
                     return
     finally:
         reader.cancel()
+        # Taken from the stream and never handled (the agent stops or crashes):
+        # settled as unprocessed (worker/faust_fixes.py refuses their acks, so
+        # they are read again), or the next rebalance would wait for them.
+        while not ready.empty():
+            item = ready.get_nowait()
+            if item is not finished and not isinstance(item, Exception):
+                unsettled.append(item)
+        if unsettled:
+            mark = getattr(stream.app.consumer, "interrupted", None)
+            if mark is not None:
+                mark([event.message for event in unsettled])
+            for event in unsettled:
+                await stream.ack(event)

@@ -123,3 +123,31 @@ def test_an_event_skipped_during_a_rebalance_does_not_hold_the_batch(tmp_path: P
         return [e.value for e in events]
 
     assert asyncio.run(scenario()) == [0]
+
+
+def test_events_never_handled_are_settled_as_unprocessed(tmp_path: Path) -> None:
+    """The agent stops (or crashes) with a batch in hand and events queued: each
+    is acked as interrupted (not committed, read again), none left pending."""
+    async def scenario() -> tuple[list[int], list[int]]:
+        channel, stream = make_stream(tmp_path)
+        marked: list[int] = []
+        stream.app.consumer.interrupted = lambda ms: marked.extend(m.value for m in ms)
+        acked: list[int] = []
+        original = stream.ack
+
+        async def ack(event: Any) -> bool:
+            acked.append(event.value)
+            return bool(await original(event))
+
+        stream.ack = ack
+        for n in range(4):
+            await channel.send(value=n)
+        gen = batches(stream, 2)
+        await gen.__anext__()  # [0, 1] in hand; 2, 3 queued or on the way
+        await asyncio.sleep(0.05)
+        await gen.aclose()
+        return sorted(marked), sorted(acked)
+
+    marked, acked = asyncio.run(scenario())
+    assert marked == acked
+    assert marked == [0, 1, 2, 3]
