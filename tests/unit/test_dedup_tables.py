@@ -165,15 +165,17 @@ def decide_all(
     state = {name: {k: orjson.loads(orjson.dumps(v)) for k, v in table.items()}
              for name, table in tables.items()}
     for sketch in state["sketches"].values():
-        sketch[4] = band_keys_of(sketch[4])
+        sketch[4:] = [band_keys_of(sketch[4:])]
     return decisions, state
 
 
-def band_keys_of(stored: Any) -> list[int]:
-    """A sketch's band keys: kept as they are over dicts, packed ("#" and base64
-    of their 6-byte big-endian values) where the table serialises."""
-    if isinstance(stored, list):
+def band_keys_of(stored: list[Any]) -> list[int]:
+    """A sketch's band keys (its items after the fourth): kept as they are over
+    dicts, packed ("#" and base64 of their 6-byte big-endian values) in one item
+    where the table serialises."""
+    if len(stored) != 1:
         return stored
+    stored = stored[0]
     assert stored.startswith("#")
     raw = base64.b64decode(stored[1:])
     assert len(raw) == 6 * DEFAULT_SCHEME.bands
@@ -245,7 +247,7 @@ def test_state_from_before_int_band_keys_still_expires() -> None:
         sketch = sketches[handle]
         assert sketch[4].startswith("#")
         sketch[4] = base64.b64encode(b"".join(
-            bytes.fromhex(band_hex(k)) for k in band_keys_of(sketch[4]))).decode()
+            bytes.fromhex(band_hex(k)) for k in band_keys_of(sketch[4:]))).decode()
         sketches[handle] = sketch
     legacy = set(bands)
     # A month later everything above has left the window and been swept.

@@ -322,8 +322,9 @@ class DedupIndex:
     - ``sketches``: handle -> ``[article_id, signature, shingles, bucket, bands]``: what
       verifying a candidate needs (so the sequencer never needs a candidate's body),
       and its band keys for expiry ("#" and base64 of their 6-byte big-endian
-      values; over a dict, the key ints themselves; either form is read back, and
-      so is state from before int keys: base64 without "#" names hex-string keys);
+      values; over a dict, the key ints themselves, as the fifth and later items;
+      every form is read back, and so is state from before int keys: base64
+      without "#" names hex-string keys);
     - ``timeline``: the expiry clock and records (``worker.pipeline.expiry``); a record
       is ``[canonical_url, content_hash, handle]``, "" where a decision wrote none.
 
@@ -581,10 +582,16 @@ class DedupIndex:
     ) -> None:
         # Over a dict the band keys are kept as the very int objects the bands table
         # holds (no bytes to pack now and unpack at expiry, and each of expiry's
-        # probes then matches its key by identity); a table that serialises gets
-        # them packed, 6 bytes a key.
-        keys: Any = tuple(prints.bands) if self._bands_dict is not None else _pack(prints.bands)
-        self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp, keys)
+        # probes then matches its key by identity), in the sketch's own tuple: a
+        # tuple inside it would keep both in the cycle collector's young
+        # generations one collection longer (it untracks the outer tuple before
+        # the inner one). A table that serialises gets them packed, 6 bytes a key.
+        if self._bands_dict is not None:
+            self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp,
+                                     *prints.bands)
+        else:
+            self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp,
+                                     _pack(prints.bands))
         if listed is None:
             # The common case, every band new: one C-level update (over a dict,
             # nothing left to write: the read claimed them all).
@@ -620,9 +627,7 @@ class DedupIndex:
         stored = _drop_if(self.sketches, handle, 3, bucket)
         if stored is None or _stamp(stored, 3) != bucket:
             return
-        packed = stored[4]
-        keys: list[Any] = (_unpack(packed, self._band_count) if isinstance(packed, str)
-                           else list(packed))
+        keys = _sketch_keys(stored, self._band_count)
         bands = self.bands
         if self._bands_dict is not None:
             held = list(map(self._bands_dict.pop, keys, repeat(None)))
@@ -652,6 +657,17 @@ class DedupIndex:
                 bands[key] = rest
             else:
                 del bands[key]
+
+
+def _sketch_keys(stored: Sequence[Any], count: int) -> list[Any]:
+    """The band keys of a sketch: after its first four fields over a dict, packed
+    (``_pack``) in the fifth where the table serialises, or a list there (state
+    of a dict-backed index from before the keys moved into the tuple)."""
+    if len(stored) == 5 and isinstance(stored[4], str):
+        return _unpack(stored[4], count)
+    if len(stored) == 5 and isinstance(stored[4], list | tuple):
+        return list(stored[4])
+    return list(stored[4:])
 
 
 def _always(bucket: int | None) -> bool:
