@@ -2,7 +2,7 @@
 dicts (the offline pipeline; DedupIndex takes shortcuts there) as over any other
 MutableMapping that stores JSON (the worker's Faust tables, which hand back lists
 where a dict hands back the tuple written), including across restarts. The one
-difference allowed: a sketch's band keys are kept as strings over dicts and
+difference allowed: a sketch's band keys are kept as ints over dicts and
 packed where the table serialises."""
 
 from __future__ import annotations
@@ -17,7 +17,13 @@ import numpy as np
 import orjson
 
 from worker.pipeline.dedup import DedupIndex, DedupOptions, canonical_url, make_article_id
-from worker.pipeline.minhash import DEFAULT_SCHEME, band_keys, encode_signature, slots_of
+from worker.pipeline.minhash import (
+    DEFAULT_SCHEME,
+    band_hex,
+    band_keys,
+    encode_signature,
+    slots_of,
+)
 from worker.pipeline.records import CleanArticle, DuplicateNotice, Fingerprints, Origin
 
 TABLES = ("urls", "hashes", "bands", "sketches", "timeline")
@@ -159,18 +165,21 @@ def decide_all(
     state = {name: {k: orjson.loads(orjson.dumps(v)) for k, v in table.items()}
              for name, table in tables.items()}
     for sketch in state["sketches"].values():
-        sketch[4] = band_keys_of(sketch[4])
+        sketch[4:] = [band_keys_of(sketch[4:])]
     return decisions, state
 
 
-def band_keys_of(stored: Any) -> list[str]:
-    """A sketch's band keys: kept as they are over dicts, packed (base64 of
-    their bytes) where the table serialises."""
-    if isinstance(stored, list):
+def band_keys_of(stored: list[Any]) -> list[int]:
+    """A sketch's band keys (its items after the fourth): kept as they are over
+    dicts, packed ("#" and base64 of their 6-byte big-endian values) in one item
+    where the table serialises."""
+    if len(stored) != 1:
         return stored
-    joined = base64.b64decode(stored).hex()
-    width = len(joined) // DEFAULT_SCHEME.bands
-    return [joined[i : i + width] for i in range(0, len(joined), width)]
+    stored = stored[0]
+    assert stored.startswith("#")
+    raw = base64.b64decode(stored[1:])
+    assert len(raw) == 6 * DEFAULT_SCHEME.bands
+    return [int.from_bytes(raw[i : i + 6], "big") for i in range(0, len(raw), 6)]
 
 
 def _copy(table: MutableMapping[str, Any], make_table: Any) -> MutableMapping[str, Any]:
@@ -215,3 +224,44 @@ def test_restarts_reach_the_same_decisions_over_dicts_and_json_tables() -> None:
     assert decide_all(JsonTable, articles, restart_every=37) == uninterrupted
     # State written over dicts read back from JSON tables, and the other way.
     assert decide_all(dict, articles, 37, restart_with=JsonTable)[0] == uninterrupted[0]
+
+
+def test_state_from_before_int_band_keys_still_expires() -> None:
+    """Band keys were 12-hex-digit strings, and sketches packed them as base64
+    of their bytes without the "#" mark. Such state, in a table that serialises,
+    is still swept at expiry: the hex keys go with their sketch."""
+    articles = stream(60, seed=9)
+    tables = {name: JsonTable() for name in TABLES}
+    index = DedupIndex(tables["urls"], tables["hashes"], tables["bands"], tables["sketches"],
+                       tables["timeline"],
+                       options=DedupOptions(max_band_fanout=3,
+                                            max_clock_step_seconds=60 * 86_400))
+    for article, at in articles[:10]:
+        index.decide(article, now=at)
+    # Rewrite the bands and sketches as the earlier version wrote them.
+    bands, sketches = tables["bands"], tables["sketches"]
+    assert bands and all(isinstance(key, int) for key in bands)
+    for key in list(bands):
+        bands[band_hex(key)] = bands.pop(key)
+    for handle in list(sketches):
+        sketch = sketches[handle]
+        assert sketch[4].startswith("#")
+        sketch[4] = base64.b64encode(b"".join(
+            bytes.fromhex(band_hex(k)) for k in band_keys_of(sketch[4:]))).decode()
+        sketches[handle] = sketch
+    legacy = set(bands)
+    # A month later everything above has left the window and been swept.
+    for article, at in articles[10:]:
+        index.decide(article, now=None if at is None else at + 30 * 86_400)
+    assert legacy and not legacy & set(bands)
+    assert all(isinstance(key, int) for key in bands)
+
+
+def test_records_carry_band_keys_as_the_hex_strings_of_the_schema() -> None:
+    """The internal topic's format is unchanged: ints here, 12 hex digits in JSON."""
+    article, _ = stream(1, seed=10)[0]
+    prints = article.fingerprints
+    wire = orjson.loads(orjson.dumps(prints.to_dict()))
+    assert wire["bands"] == [band_hex(k) for k in prints.bands]
+    assert all(len(k) == 12 for k in wire["bands"])
+    assert Fingerprints.from_dict(wire) == prints

@@ -177,6 +177,8 @@ MAX_CANDIDATES = 32
 # Articles are named in band lists and sketch keys by the first 16 hex digits of
 # their id: a 2**-64 chance of two articles in a window sharing one.
 _HANDLE = 16
+# Bytes of a packed band key: its 48 bits (``worker.pipeline.minhash.BAND_KEY_HEX``).
+_KEY_BYTES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,12 +283,12 @@ def replay_token(origin: Origin) -> str | None:
     return f"{origin.topic}:{origin.partition}:{origin.offset}"
 
 
-def _store_hashes_with_keys(table: MutableMapping[str, Any]) -> None:
+def _store_hashes_with_keys(table: MutableMapping[Any, Any]) -> None:
     """Switch a plain dict to CPython's key layout that keeps each key's hash in the
     table. A dict whose keys have all been str keeps only key pointers, so every
     probe that meets another key reads that key's string for its hash: on a table
     of millions of keys, a cache miss more per collision and per key when the dict
-    grows (about an eighth of the sequencer's time, bench/dedup.py --only speed).
+    grows. (Band keys are ints now, which take this layout anyway.)
     One key of another type converts the dict for good; it is removed at once, so
     the contents are unchanged. Elsewhere (other Pythons, other mappings) a no-op."""
     if type(table) is dict:
@@ -295,7 +297,7 @@ def _store_hashes_with_keys(table: MutableMapping[str, Any]) -> None:
         del table[marker]
 
 
-def _put_all(store: MutableMapping[str, Any], items: dict[str, Any]) -> None:
+def _put_all(store: MutableMapping[Any, Any], items: dict[Any, Any]) -> None:
     """``store.update(items)``: one C-level call for a dict; key by key for
     anything else (Faust's RocksDB-backed tables have no working update())."""
     if isinstance(store, dict):
@@ -313,14 +315,16 @@ class DedupIndex:
     - ``urls``: canonical URL -> ``[article_id, content_hash, revision, bucket]``, the
       latest revision seen there (for a syndicated copy, the first-seen article);
     - ``hashes``: content hash -> ``[article_id, bucket]`` of the first article with that body;
-    - ``bands``: LSH band key -> the handles of the articles with that band, concatenated
-      (handle: the first 16 hex digits of the article_id), at most ``max_band_fanout``;
-      a string rather than a list: smaller on disk and, in dicts, no work for
-      Python's cycle collector;
+    - ``bands``: LSH band key (an int, ``worker.pipeline.minhash.band_keys``) -> the
+      handles of the articles with that band, concatenated (handle: the first 16 hex
+      digits of the article_id), at most ``max_band_fanout``; a string rather than a
+      list: smaller on disk and, in dicts, no work for Python's cycle collector;
     - ``sketches``: handle -> ``[article_id, signature, shingles, bucket, bands]``: what
       verifying a candidate needs (so the sequencer never needs a candidate's body),
-      and its band keys for expiry (base64 of their bytes; over a dict, the key
-      strings themselves; either form is read back);
+      and its band keys for expiry ("#" and base64 of their 6-byte big-endian
+      values; over a dict, the key ints themselves, as the fifth and later items;
+      every form is read back, and so is state from before int keys: base64
+      without "#" names hex-string keys);
     - ``timeline``: the expiry clock and records (``worker.pipeline.expiry``); a record
       is ``[canonical_url, content_hash, handle]``, "" where a decision wrote none.
 
@@ -334,14 +338,14 @@ class DedupIndex:
         self,
         urls: MutableMapping[str, Any],
         hashes: MutableMapping[str, Any],
-        bands: MutableMapping[str, Any] | None = None,
+        bands: MutableMapping[int, Any] | None = None,
         sketches: MutableMapping[str, Any] | None = None,
         timeline: MutableMapping[str, Any] | None = None,
         options: DedupOptions | None = None,
     ) -> None:
         self.urls = urls
         self.hashes = hashes
-        self.bands: MutableMapping[str, Any] = bands if bands is not None else {}
+        self.bands: MutableMapping[int, Any] = bands if bands is not None else {}
         self.sketches: MutableMapping[str, Any] = sketches if sketches is not None else {}
         self.timeline: MutableMapping[str, Any] = timeline if timeline is not None else {}
         self.options = options or DedupOptions()
@@ -360,10 +364,17 @@ class DedupIndex:
         # band and per expired key instead of a read and then a write or delete;
         # any other mapping (a Faust table) gets the same reads and writes one by one.
         self._bands_dict = self.bands if type(self.bands) is dict else None
-        for table in (self.urls, self.hashes, self.bands, self.sketches, self.timeline):
+        # Not urls, hashes and sketches: their values are tuples the cycle collector
+        # untracks, so each full collection untracks these dicts too and the next
+        # write puts them back in the young generation, whose next collections walk
+        # every entry; in the str-keys layout that walk reads the values alone, not
+        # keys and values (about a third less collector time per decision over
+        # dicts, bench/dedup.py --only speed). The timeline holds the clock (a
+        # list) and stays tracked; the bands dict holds only atomic objects.
+        for table in (self.bands, self.timeline):
             _store_hashes_with_keys(table)
         # A table that can read many keys in one call (RocksDB's multi-get) says so.
-        self._get_many: Callable[[list[str]], list[Any]] | None = getattr(
+        self._get_many: Callable[[list[int]], list[Any]] | None = getattr(
             self.bands, "get_many", None
         )
 
@@ -562,7 +573,7 @@ class DedupIndex:
                 best = (str(stored[0]), score)
         return best
 
-    def _read_bands(self, keys: list[str]) -> list[str | None]:
+    def _read_bands(self, keys: list[int]) -> list[str | None]:
         if self._get_many is not None:
             return self._get_many(keys)
         return list(map(self.bands.get, keys))
@@ -576,12 +587,18 @@ class DedupIndex:
         stamp: int,
         claimed: Sequence[bool] | None = None,
     ) -> None:
-        # Over a dict the band keys are kept as the very strings the bands table
+        # Over a dict the band keys are kept as the very int objects the bands table
         # holds (no bytes to pack now and unpack at expiry, and each of expiry's
-        # probes then matches its key by identity, without reading it); a table
-        # that serialises gets them packed, a third smaller.
-        keys: Any = tuple(prints.bands) if self._bands_dict is not None else _pack(prints.bands)
-        self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp, keys)
+        # probes then matches its key by identity), in the sketch's own tuple: a
+        # tuple inside it would keep both in the cycle collector's young
+        # generations one collection longer (it untracks the outer tuple before
+        # the inner one). A table that serialises gets them packed, 6 bytes a key.
+        if self._bands_dict is not None:
+            self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp,
+                                     *prints.bands)
+        else:
+            self.sketches[handle] = (article_id, prints.signature, prints.shingles, stamp,
+                                     _pack(prints.bands))
         if listed is None:
             # The common case, every band new: one C-level update (over a dict,
             # nothing left to write: the read claimed them all).
@@ -589,7 +606,7 @@ class DedupIndex:
                 _put_all(self.bands, dict.fromkeys(prints.bands, handle))
             return
         limit = self.options.max_band_fanout * _HANDLE
-        fresh: dict[str, str] = {}
+        fresh: dict[int, str] = {}
         flags = claimed if claimed is not None else (False,) * len(listed)
         for key, handles, new in zip(prints.bands, listed, flags, strict=True):
             if new:
@@ -617,8 +634,7 @@ class DedupIndex:
         stored = _drop_if(self.sketches, handle, 3, bucket)
         if stored is None or _stamp(stored, 3) != bucket:
             return
-        packed = stored[4]
-        keys = _unpack(packed, self._band_count) if isinstance(packed, str) else list(packed)
+        keys = _sketch_keys(stored, self._band_count)
         bands = self.bands
         if self._bands_dict is not None:
             held = list(map(self._bands_dict.pop, keys, repeat(None)))
@@ -650,17 +666,42 @@ class DedupIndex:
                 del bands[key]
 
 
+def _sketch_keys(stored: Sequence[Any], count: int) -> list[Any]:
+    """The band keys of a sketch: after its first four fields over a dict, packed
+    (``_pack``) in the fifth where the table serialises, or a list there (state
+    of a dict-backed index from before the keys moved into the tuple)."""
+    if len(stored) == 5 and isinstance(stored[4], str):
+        return _unpack(stored[4], count)
+    if len(stored) == 5 and isinstance(stored[4], list | tuple):
+        return list(stored[4])
+    return list(stored[4:])
+
+
 def _always(bucket: int | None) -> bool:
     """Before the clock starts nothing has expired."""
     return True
 
 
-def _pack(keys: list[str]) -> str:
-    """Band keys (same-length hex) as base64 of their bytes: two thirds the size."""
-    return binascii.b2a_base64(bytes.fromhex("".join(keys)), newline=False).decode("ascii")
+# Marks a sketch's packed band keys as ints. Without it they are state written
+# while band keys were hex strings (the same bytes), and expiry deletes those.
+_INT_KEYS = "#"
 
 
-def _unpack(packed: str, count: int) -> list[str]:
+def _pack(keys: list[int]) -> str:
+    """Band keys as "#" and base64 of their 6-byte big-endian values (the bytes
+    the 12-hex-digit strings of older state spell)."""
+    raw = b"".join([key.to_bytes(_KEY_BYTES, "big") for key in keys])
+    return _INT_KEYS + binascii.b2a_base64(raw, newline=False).decode("ascii")
+
+
+def _unpack(packed: str, count: int) -> list[int] | list[str]:
+    """``_pack`` reversed; base64 without the mark (older state) gives the hex
+    strings its bands table is keyed by."""
+    if packed.startswith(_INT_KEYS):
+        raw = binascii.a2b_base64(packed[len(_INT_KEYS) :])
+        width = len(raw) // count if count else 0
+        frm = int.from_bytes
+        return [frm(raw[at : at + width], "big") for at in range(0, width * count, width)]
     joined = binascii.a2b_base64(packed).hex()
     width = len(joined) // count if count else 0
     return list(map(joined.__getitem__, _slices(width, count))) if width else []
@@ -673,7 +714,7 @@ def _slices(width: int, count: int) -> tuple[slice, ...]:
 
 
 def _claim(
-    bands: dict[str, Any], keys: list[str], handle: str
+    bands: dict[int, Any], keys: list[int], handle: str
 ) -> tuple[list[str | None] | None, Sequence[bool]]:
     """Each band's article list (None where the band is new; None for the whole
     list when every band is), inserting ``handle`` at the new ones as it goes: one
@@ -695,7 +736,7 @@ def _all_claimed(count: int) -> tuple[bool, ...]:
     return (True,) * count
 
 
-def _release(bands: MutableMapping[str, Any], keys: list[str], claimed: Sequence[bool]) -> None:
+def _release(bands: MutableMapping[int, Any], keys: list[int], claimed: Sequence[bool]) -> None:
     """Undo ``_claim``: the bands it inserted were absent before."""
     for key, new in zip(keys, claimed, strict=True):
         if new:

@@ -166,7 +166,7 @@ class InProcessPipeline:
         config: PipelineConfig | None = None,
         urls: MutableMapping[str, Any] | None = None,
         hashes: MutableMapping[str, Any] | None = None,
-        bands: MutableMapping[str, Any] | None = None,
+        bands: MutableMapping[int, Any] | None = None,
         sketches: MutableMapping[str, Any] | None = None,
         timeline: MutableMapping[str, Any] | None = None,
     ) -> None:

@@ -16,8 +16,11 @@ which ``estimate_jaccard`` subtracts. At 8 bits, 256 slots cost 256 bytes and
 estimate Jaccard with half the variance of 128 full 16-bit slots.
 
 LSH bands are ``rows`` consecutive slots of the full 32-bit minima, hashed to
-40 bits; a band's key is its index and that hash in hex, so two unrelated
-bodies share a key only by a 2**-40 chance however few rows a band has.
+40 bits; a band's key is one integer, its index above that hash, so two
+unrelated bodies share a key only by a 2**-40 chance however few rows a band
+has. Written as 12 hex digits (``band_hex``) the key is the string earlier
+versions used, so records and state that carry the strings read back as the
+same keys.
 
 Everything is a pure function of the text and the scheme: words are hashed
 with blake2b and the permutations derive from blake2b of the seed, never from
@@ -55,6 +58,10 @@ SIGNATURE_BITS = 8
 BANDS = 32
 ROWS = 3
 BAND_HASH_HEX = 10
+# A band key's bits: the hash in the low 40, the band index above it (48 bits in
+# all for up to 255 bands: exact in any JSON reader, which keeps 53).
+BAND_HASH_BITS = 4 * BAND_HASH_HEX
+BAND_KEY_HEX = 2 + BAND_HASH_HEX
 SEED = 0x6E657773  # "news"
 # Bounds the (num_perm x shingles) hash matrix at 32 MiB for huge bodies.
 _CHUNK = 16_384
@@ -107,7 +114,7 @@ class Sketch:
 
     shingles: int  # distinct shingles in the body (exact)
     signature: str  # base64 of the slots; "" when there are no shingles
-    bands: list[str]  # one LSH key per band
+    bands: list[int]  # one LSH key per band
 
 
 EMPTY_SKETCH = Sketch(0, "", [])
@@ -178,15 +185,30 @@ def slots_of(mins: U64, scheme: MinHashScheme = DEFAULT_SCHEME) -> Slots:
     return low.astype("<u2" if scheme.bits == 16 else "u1")
 
 
-def band_keys(mins: U64, scheme: MinHashScheme = DEFAULT_SCHEME) -> list[str]:
-    """One key per band: two hex digits of band index, then 40 bits of a hash of
-    the band's minima. The index is part of the key, so one table holds all bands."""
+def band_keys(mins: U64, scheme: MinHashScheme = DEFAULT_SCHEME) -> list[int]:
+    """One key per band: the band index above 40 bits of a hash of the band's
+    minima. The index is part of the key, so one table holds all bands.
+
+    Integers rather than strings: the sequencer holds millions of them, and an
+    int key is half the memory of a 12-character string and hashes without
+    reading a string (bench/dedup.py --only speed)."""
     rows = mins[: scheme.bands * scheme.rows].reshape(scheme.bands, scheme.rows)
     acc = np.arange(1, scheme.bands + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     for j in range(scheme.rows):
         acc = _mix64(acc ^ rows[:, j])
-    hashed = (acc >> np.uint64(64 - 4 * BAND_HASH_HEX)).tolist()
-    return [f"{i:02x}{h:0{BAND_HASH_HEX}x}" for i, h in enumerate(hashed)]
+    index = np.arange(scheme.bands, dtype=np.uint64) << np.uint64(BAND_HASH_BITS)
+    keys: list[int] = (index | (acc >> np.uint64(64 - BAND_HASH_BITS))).tolist()
+    return keys
+
+
+def band_hex(key: int) -> str:
+    """A band key as the 12 hex digits records carry (two of index, ten of hash)."""
+    return f"{key:0{BAND_KEY_HEX}x}"
+
+
+def band_of_hex(text: str) -> int:
+    """The band key 12 hex digits spell (``band_hex`` reversed)."""
+    return int(text, 16)
 
 
 def encode_signature(slots: Slots) -> str:

@@ -81,8 +81,10 @@ class Fingerprints:
 
     The MinHash fields travel as JSON between agents, so they are compact:
     ``signature`` is base64 of the low bits of each MinHash slot and ``bands``
-    are short hex LSH keys. A body with no word shingles has ``shingles`` 0, an
-    empty signature and no bands: it is never evidence of a near-duplicate.
+    are the LSH keys: integers here (what the sequencer's tables are keyed by),
+    12 hex digits in JSON (``schemas/clean-article.v1.json``, unchanged). A body
+    with no word shingles has ``shingles`` 0, an empty signature and no bands: it
+    is never evidence of a near-duplicate.
     Records written before these fields existed read back with those empty
     values, so they still get URL and exact decisions.
     """
@@ -91,7 +93,7 @@ class Fingerprints:
     body_words: int
     shingles: int = 0  # distinct word shingles in the body
     signature: str = ""
-    bands: list[str] = field(default_factory=list)
+    bands: list[int] = field(default_factory=list)
     scheme: str = ""  # MinHash parameters; sketches of different schemes never compare
 
     def to_dict(self, sketch: bool = True) -> dict[str, Any]:
@@ -104,7 +106,7 @@ class Fingerprints:
             "body_words": self.body_words,
             "shingles": self.shingles,
             "signature": self.signature,
-            "bands": list(self.bands),
+            "bands": [f"{b:012x}" for b in self.bands],
             "scheme": self.scheme,
         }
 
@@ -115,9 +117,15 @@ class Fingerprints:
             body_words=int(d["body_words"]),
             shingles=int(d.get("shingles") or 0),
             signature=str(d.get("signature") or ""),
-            bands=[str(b) for b in d.get("bands") or []],
+            bands=[_band_key(b) for b in d.get("bands") or []],
             scheme=str(d.get("scheme") or ""),
         )
+
+
+def _band_key(value: Any) -> int:
+    """A band key from JSON: 12 hex digits (``worker.pipeline.minhash.band_hex``),
+    or already the integer (a record built in this process)."""
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 @dataclass(frozen=True, slots=True)
