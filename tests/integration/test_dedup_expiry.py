@@ -6,10 +6,12 @@ table instead. Here the worker is stopped and started between phases, so each
 phase decides on the state (clock included) the worker recovered.
 
 (Deleting the local RocksDB state between phases as well, so that everything
-comes from the changelogs, failed in two of four runs in one session and one
-of two in the next: after the restart the clean agent made no progress on
-some by-source partitions (committed 8 of 15 and 8 of 12 for five minutes),
-though Faust reported its recovery complete. That stall is an open problem.)
+comes from the changelogs, is an open problem. Earlier sessions saw the clean
+agent stall after such a restart. On 2026-11-26, with the batching and read-position
+fixes in, 2 of 4 runs instead decided the syndicated copy twice in the phase right
+after the restart: once a duplicate and once unique. Either a record was processed
+before table recovery had finished, or recovery missed early changelog records: the
+same family as the standby failure in README, "No standby replicas".)
 """
 
 from __future__ import annotations
