@@ -8,7 +8,7 @@ phase decides on the state (clock included) the worker recovered.
 (Deleting the local RocksDB state between phases as well, so that everything
 comes from the changelogs, is an open problem. Earlier sessions saw the clean
 agent stall after such a restart. On 2026-11-26, with the batching and read-position
-fixes in, 3 of 7 runs went wrong. In 2 the syndicated copy was decided twice in the
+fixes in, 3 of 6 runs went wrong. In 2 the syndicated copy was decided twice in the
 phase right after the restart, once a duplicate and once unique: either a record was
 processed before table recovery had finished, or recovery missed early changelog
 records, the same family as the standby failure in README, "No standby replicas".
