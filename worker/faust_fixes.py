@@ -201,7 +201,7 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
                     self._acked_index[tp].difference_update(old)
                 # Faust commits past one unacked record at the head (a marker, on
                 # a transactional topic); never on ours, never past a refused one.
-                slack = 0 if tp.topic in gapless_set or base in self._refused(tp) else 1
+                slack = 0 if tp.topic in gapless_set or base in refused else 1
                 gaps = self._gap[tp]
                 lowest = min([*acked, *(gap.begin for gap in gaps)]) if acked else None
                 if lowest is not None and lowest - base > slack:
@@ -211,12 +211,8 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
         def refetch(self, tp: TP, offset: int | None) -> None:
             """Seek ``tp`` back to ``offset`` (None: to the next offset it should
             deliver) soon, once per burst."""
-            pending = self._refetch_from
-            earlier = pending.get(tp)
-            if tp not in pending or (offset is not None and earlier is None):
-                pending[tp] = offset
-            elif offset is not None and earlier is not None:
-                pending[tp] = min(offset, earlier)
+            offsets = [o for o in (self._refetch_from.get(tp), offset) if o is not None]
+            self._refetch_from[tp] = min(offsets, default=None)
             if self._refetching is None or self._refetching.done():
                 self._refetching = asyncio.ensure_future(self._seek_back(), loop=self.loop)
 
@@ -231,8 +227,7 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
                 if not candidates:
                     continue  # no position known: the next seek to the commit decides
                 offset = min(candidates)
-                log.info("re-reading %s[%d] from offset %d",
-                            tp.topic, tp.partition, offset)
+                log.info("re-reading %s[%d] from offset %d", tp.topic, tp.partition, offset)
                 try:
                     await self.seek(tp, offset)
                 except Exception:  # a rebalance got there first; it seeks itself

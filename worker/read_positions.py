@@ -13,8 +13,7 @@ is explained.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable
 from enum import Enum
 from typing import Generic, TypeVar
 
@@ -34,8 +33,9 @@ class Verdict(Enum):
 
 
 class ReadPositions(Generic[P]):
-    """The next offset each partition may deliver, and a count of seeks per
-    partition, so a record can tell whether its batch was fetched before one.
+    """The next offset each partition may deliver, and the number of each
+    partition's last seek (one count for all), so a record can tell whether its
+    batch was fetched before that seek.
 
     ``gapless(topic)`` says whether a topic's offsets are contiguous (ours are:
     no transactions, no compaction). On any other topic a jump in a batch
@@ -47,8 +47,8 @@ class ReadPositions(Generic[P]):
         self._gapless = gapless
         self._topic_of = topic_of
         self._next: dict[P, int] = {}
-        self._epoch: dict[P, int] = {}
-        self._seeks = itertools.count(1)
+        self._epoch: dict[P, int] = {}  # the number of the partition's last seek
+        self._seeks = 0
         # per partition: the offset sought back to, the seek count of the fetch
         # that last found it missing, and how many fetches after a seek did
         self._reseeks: dict[P, tuple[int, int | None, int]] = {}
@@ -59,7 +59,7 @@ class ReadPositions(Generic[P]):
     def sought(self, tp: P, offset: int | None) -> None:
         """The consumer was sought to ``offset`` (None: to wherever its reset
         policy puts it, so the first record read is taken as the start)."""
-        self._epoch[tp] = next(self._seeks)
+        self._epoch[tp] = self._count_seek()
         if offset is None or offset < 0:
             self._next.pop(tp, None)
         else:
@@ -69,14 +69,19 @@ class ReadPositions(Generic[P]):
         """Partitions revoked: their next owner starts from the commit."""
         for tp in tps:
             self._next.pop(tp, None)
-            self._epoch[tp] = next(self._seeks)
+            self._epoch[tp] = self._count_seek()
             self._reseeks.pop(tp, None)
 
-    def snapshot(self) -> Mapping[P, int]:
-        """Taken before a fetch; passed back to ``admit`` with its records."""
-        return dict(self._epoch)
+    def _count_seek(self) -> int:
+        self._seeks += 1
+        return self._seeks
 
-    def admit(self, tp: P, offset: int, fetched: Mapping[P, int]) -> Verdict:
+    def snapshot(self) -> int:
+        """Taken before a fetch; passed back to ``admit`` with its records: a
+        partition sought after it has a higher seek number."""
+        return self._seeks
+
+    def admit(self, tp: P, offset: int, fetched: int) -> Verdict:
         """May the record at ``offset`` of ``tp``, from a batch whose fetch began
         at snapshot ``fetched``, be delivered now?"""
         wanted = self._next.get(tp)
@@ -86,7 +91,8 @@ class ReadPositions(Generic[P]):
             return Verdict.DELIVER
         if offset < wanted:
             return Verdict.DROP
-        stale = fetched.get(tp) != self._epoch.get(tp)
+        epoch = self._epoch.get(tp)
+        stale = epoch is not None and epoch > fetched
         if not stale and not self._gapless(self._topic_of(tp)):
             self._next[tp] = offset + 1  # a real gap: Faust's own gap handling follows
             return Verdict.DELIVER
@@ -95,7 +101,6 @@ class ReadPositions(Generic[P]):
         # A jump on a gapless topic in a batch fetched after the last seek: the
         # records in between were fetched and never delivered (Faust drops the
         # rest of a batch when flow stops), or are gone from Kafka.
-        epoch = fetched.get(tp)
         at, seen_in, tries = self._reseeks.get(tp, (wanted, None, 0))
         if at != wanted:
             at, seen_in, tries = wanted, None, 0

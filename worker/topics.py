@@ -71,8 +71,7 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
         # reads one window of it back when it takes over a partition.
         keep = max(2 * int(settings.repeat_window_s * 1000), _WEEK_MS // 7)
         specs += [
-            TopicSpec(settings.topic_outbox, n, {**retention, "max.message.bytes": limit},
-                      internal=True),
+            TopicSpec(settings.topic_outbox, n, retention, internal=True),
             TopicSpec(settings.topic_outbox_seen, n, {"retention.ms": str(keep)},
                       internal=True),
         ]

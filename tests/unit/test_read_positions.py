@@ -13,14 +13,14 @@ def positions() -> ReadPositions[tuple[str, int]]:
 
 
 def deliver(p: ReadPositions[tuple[str, int]], tp: tuple[str, int], offsets: range,
-            fetched: dict[tuple[str, int], int]) -> list[Verdict]:
+            fetched: int) -> list[Verdict]:
     return [p.admit(tp, o, fetched) for o in offsets]
 
 
 def test_records_are_delivered_in_order_from_the_seek() -> None:
     p = positions()
     p.sought(INTERNAL, 10)
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     assert deliver(p, INTERNAL, range(10, 13), fetched) == [Verdict.DELIVER] * 3
     assert p.next_offset(INTERNAL) == 13
     assert p.admit(INTERNAL, 11, fetched) is Verdict.DROP  # delivered already
@@ -33,12 +33,12 @@ def test_a_batch_fetched_before_a_seek_back_is_not_delivered_past_it() -> None:
     for tp in (INTERNAL, RAW):
         p = positions()
         p.sought(tp, 4)
-        fetched = dict(p.snapshot())
+        fetched = p.snapshot()
         assert deliver(p, tp, range(4, 7), fetched) == [Verdict.DELIVER] * 3
         p.sought(tp, 4)  # seek_to_committed
         assert p.admit(tp, 7, fetched) is Verdict.DROP_RESEEK
         assert p.next_offset(tp) == 4
-        refetched = dict(p.snapshot())  # the next fetch reads from 4 again
+        refetched = p.snapshot()  # the next fetch reads from 4 again
         assert deliver(p, tp, range(4, 8), refetched) == [Verdict.DELIVER] * 4
 
 
@@ -47,7 +47,7 @@ def test_a_jump_on_a_transactional_topic_is_a_real_gap() -> None:
     Kafka leaves for transaction markers: delivered."""
     p = positions()
     p.sought(RAW, 0)
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     assert deliver(p, RAW, range(0, 3), fetched) == [Verdict.DELIVER] * 3
     assert p.admit(RAW, 5, fetched) is Verdict.DELIVER
     assert p.next_offset(RAW) == 6
@@ -60,27 +60,27 @@ def test_a_jump_on_a_gapless_topic_is_read_again_then_accepted_as_gone() -> None
     missing after that is gone from Kafka (retention), and the partition moves on."""
     p = positions()
     p.sought(INTERNAL, 0)
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     assert deliver(p, INTERNAL, range(0, 2), fetched) == [Verdict.DELIVER] * 2
     # one fetch: however many records it holds, one try
     assert deliver(p, INTERNAL, range(8, 12), fetched) == [Verdict.DROP_RESEEK] * 4
     for _ in range(SEEKS_BEFORE_ACCEPTING - 1):
         p.sought(INTERNAL, 2)  # the consumer's seek back
-        assert p.admit(INTERNAL, 8, dict(p.snapshot())) is Verdict.DROP_RESEEK
+        assert p.admit(INTERNAL, 8, p.snapshot()) is Verdict.DROP_RESEEK
     p.sought(INTERNAL, 2)
-    assert p.admit(INTERNAL, 8, dict(p.snapshot())) is Verdict.GONE
+    assert p.admit(INTERNAL, 8, p.snapshot()) is Verdict.GONE
     assert p.next_offset(INTERNAL) == 9
 
 
 def test_the_missing_records_arriving_after_a_seek_back_end_the_retries() -> None:
     p = positions()
     p.sought(INTERNAL, 0)
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     assert p.admit(INTERNAL, 3, fetched) is Verdict.DROP_RESEEK
     p.sought(INTERNAL, 0)
-    assert deliver(p, INTERNAL, range(0, 4), dict(p.snapshot())) == [Verdict.DELIVER] * 4
+    assert deliver(p, INTERNAL, range(0, 4), p.snapshot()) == [Verdict.DELIVER] * 4
     # a later, unrelated jump starts counting afresh
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     assert p.admit(INTERNAL, 9, fetched) is Verdict.DROP_RESEEK
 
 
@@ -88,14 +88,14 @@ def test_without_a_known_start_the_first_record_is_the_start() -> None:
     """No committed offset: aiokafka's reset policy picks the position."""
     p = positions()
     p.sought(RAW, None)
-    assert p.admit(RAW, 17, dict(p.snapshot())) is Verdict.DELIVER
+    assert p.admit(RAW, 17, p.snapshot()) is Verdict.DELIVER
     assert p.next_offset(RAW) == 18
 
 
 def test_revoked_partitions_forget_their_position() -> None:
     p = positions()
     p.sought(INTERNAL, 5)
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     p.forget([INTERNAL])
     assert p.next_offset(INTERNAL) is None
     # a batch fetched before the revocation is stale for the next assignment too
@@ -108,7 +108,7 @@ def test_partitions_are_independent() -> None:
     other = ("unique", 1)
     p.sought(INTERNAL, 0)
     p.sought(other, 100)
-    fetched = dict(p.snapshot())
+    fetched = p.snapshot()
     assert p.admit(other, 100, fetched) is Verdict.DELIVER
     assert p.admit(INTERNAL, 0, fetched) is Verdict.DELIVER
     p.sought(other, 50)
