@@ -32,6 +32,13 @@ of our gapless internal topics is dropped and the partition is read again from
 the wanted offset. And it commits on a gapless topic only from the committed
 offset on (Faust lets one unacked record at the head go, for a marker).
 
+Inputs processed twice after a restore: while tables are restored from their
+changelogs (a start without local state, a takeover) Faust's fetcher already
+runs, and Faust resumes the stream partitions just before it seeks them to
+their committed offsets; what was fetched meanwhile was processed, and again
+after the seek. So nothing is delivered between a partition's assignment and
+that seek (worker/read_positions.py).
+
 The ack fix: the consumer records an ack only for a message a stream actually took
 (Faust marks it ``tracked`` at that point, after the skip test) in the current
 generation. A message of an earlier generation is fetched again anyway (after
@@ -102,13 +109,29 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
             await super().seek(partition, offset)
             self.positions.sought(partition, offset)
 
+        async def on_partitions_assigned(
+            self, assigned: set[TP], generation_id: int = 0
+        ) -> None:
+            acking = self.app.topics.acks_enabled_for
+            self.positions.assigned(tp for tp in assigned if acking(tp.topic))
+            await super().on_partitions_assigned(assigned, generation_id)
+
         async def seek_to_committed(self) -> Any:
             committed = await super().seek_to_committed()
             bases = self._commit_bases
+            acking = self.app.topics.acks_enabled_for
             for tp, offset in committed.items():
-                # aiokafka seeks only to offsets > 0; otherwise the position
-                # stays where its reset policy put it.
-                self.positions.sought(tp, offset if offset and offset > 0 else None)
+                if offset is not None and offset > 0:
+                    self.positions.sought(tp, offset)
+                else:
+                    # aiokafka seeks only to offsets > 0; otherwise the position
+                    # stays where its reset policy put it, past any record
+                    # dropped while the partition awaited this seek.
+                    start = 0 if offset == 0 else self.positions.dropped_before_seek(tp)
+                    if start is not None and acking(tp.topic):
+                        await self.seek(tp, start)
+                    else:
+                        self.positions.sought(tp, None)
                 if offset is not None and offset >= 0:
                     bases[tp] = offset
                 else:
@@ -146,9 +169,11 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
             # changes, and skips paused partitions: aiokafka has moved past those
             # records all the same, so they are read again.
             for tp, records in (self._fetched_records or {}).items():
+                if not records or not acking(tp.topic) \
+                        or positions.unseen_before_seek(tp, records[0].offset):
+                    continue
                 wanted = positions.next_offset(tp)
-                if records and acking(tp.topic) and wanted is not None \
-                        and wanted <= records[-1].offset:
+                if wanted is not None and wanted <= records[-1].offset:
                     reread.add(tp)
             for tp in reread:
                 self.refetch(tp, None)
@@ -222,6 +247,8 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
             for tp, wanted in pending.items():
                 if tp not in self.assignment():
                     continue  # revoked meanwhile: its next owner starts at the commit
+                if self.positions.awaits_seek(tp):
+                    continue  # assigned again meanwhile: its seek to the commit decides
                 known = self.positions.next_offset(tp)
                 candidates = [o for o in (wanted, known) if o is not None]
                 if not candidates:

@@ -9,6 +9,14 @@ takes the resulting jump in offsets for a gap Kafka left, which it then commits
 unprocessed. Here a partition delivers exactly the record after the last one
 delivered, or the one sought: nothing older, and nothing newer unless the jump
 is explained.
+
+Nor does a partition deliver anything between its assignment and the seek to
+its committed offset. While a takeover or a start without local state restores
+tables from their changelogs, Faust's fetcher is already running, and it
+resumes the stream partitions just before that seek: records fetched from
+wherever aiokafka stood were delivered, and read again once the seek moved the
+partition back (we saw a clean batch re-sent, and an input decided twice, the
+second time after its dedup state had expired).
 """
 
 from __future__ import annotations
@@ -52,13 +60,46 @@ class ReadPositions(Generic[P]):
         # per partition: the offset sought back to, the seek count of the fetch
         # that last found it missing, and how many fetches after a seek did
         self._reseeks: dict[P, tuple[int, int | None, int]] = {}
+        # assigned partitions not yet sought to their committed offset -> the
+        # lowest offset dropped meanwhile (None: nothing yet)
+        self._awaiting: dict[P, int | None] = {}
 
     def next_offset(self, tp: P) -> int | None:
         return self._next.get(tp)
 
+    def assigned(self, tps: Iterable[P]) -> None:
+        """Partitions assigned: nothing of theirs is delivered until they are
+        sought (to their committed offsets, when the rebalance ends)."""
+        for tp in tps:
+            self._awaiting[tp] = None
+            self._next.pop(tp, None)
+            self._epoch[tp] = self._count_seek()
+            self._reseeks.pop(tp, None)
+
+    def awaits_seek(self, tp: P) -> bool:
+        return tp in self._awaiting
+
+    def unseen_before_seek(self, tp: P, offset: int) -> bool:
+        """Records of ``tp`` from ``offset`` on were fetched and not offered to
+        ``admit`` (Faust skipped a paused partition). True if ``tp`` awaits its
+        seek, which then reads them again; False if the caller has to."""
+        if tp not in self._awaiting:
+            return False
+        lowest = self._awaiting[tp]
+        if lowest is None or offset < lowest:
+            self._awaiting[tp] = offset
+        return True
+
+    def dropped_before_seek(self, tp: P) -> int | None:
+        """The lowest offset of ``tp`` dropped since its assignment, still
+        awaiting its seek: where a partition with no committed offset has to
+        start again (the reset policy had put it there)."""
+        return self._awaiting.get(tp)
+
     def sought(self, tp: P, offset: int | None) -> None:
         """The consumer was sought to ``offset`` (None: to wherever its reset
         policy puts it, so the first record read is taken as the start)."""
+        self._awaiting.pop(tp, None)
         self._epoch[tp] = self._count_seek()
         if offset is None or offset < 0:
             self._next.pop(tp, None)
@@ -71,6 +112,7 @@ class ReadPositions(Generic[P]):
             self._next.pop(tp, None)
             self._epoch[tp] = self._count_seek()
             self._reseeks.pop(tp, None)
+            self._awaiting.pop(tp, None)
 
     def _count_seek(self) -> int:
         self._seeks += 1
@@ -84,6 +126,8 @@ class ReadPositions(Generic[P]):
     def admit(self, tp: P, offset: int, fetched: int) -> Verdict:
         """May the record at ``offset`` of ``tp``, from a batch whose fetch began
         at snapshot ``fetched``, be delivered now?"""
+        if self._awaiting and self.unseen_before_seek(tp, offset):
+            return Verdict.DROP  # the seek to the committed offset reads it again
         wanted = self._next.get(tp)
         if wanted is None or offset == wanted:
             self._next[tp] = offset + 1

@@ -5,19 +5,20 @@ rebalances; the sequencer keeps its clock and sweep cursor in a changelogged
 table instead. Here the worker is stopped and started between phases, so each
 phase decides on the state (clock included) the worker recovered.
 
-(Deleting the local RocksDB state between phases as well, so that everything
-comes from the changelogs, is an open problem. Earlier sessions saw the clean
-agent stall after such a restart. On 2026-11-26, with the batching and read-position
-fixes in, 3 of 6 runs went wrong. In 2 the syndicated copy was decided twice in the
-phase right after the restart, once a duplicate and once unique: either a record was
-processed before table recovery had finished, or recovery missed early changelog
-records, the same family as the standby failure in README, "No standby replicas".
-In 1 the route agent never read the raw partitions that had no committed offset.)
+The local RocksDB state is deleted at each restart as well, so everything,
+the clock included, comes from the changelogs (as on a new host). Before the
+fix in worker/read_positions.py ("Reads before the seek to the commit" in
+README) that went wrong in 4 of 6 runs: records fetched while the tables were
+restored were processed, then read again from the committed offset, and the
+syndicated copy, re-processed after the window had moved past it, was decided
+twice (a duplicate, then unique). A restart that keeps its local state is the
+kill-and-restart test in test_faults.py.
 """
 
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,7 +63,9 @@ def raw(url: str, text: str, hours: float) -> tuple[bytes, bytes]:
 
 
 def restart(worker: WorkerHandle) -> None:
+    """A restart on a new host: the tables come back from their changelogs alone."""
     worker.stop()
+    shutil.rmtree(worker.settings.datadir)
     worker.start()
 
 

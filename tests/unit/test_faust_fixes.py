@@ -211,3 +211,44 @@ def test_a_gapless_topic_commits_only_from_the_committed_offset() -> None:
     m.tracked = True
     assert consumer.ack(m)
     assert committable(consumer, raw1) is None
+
+
+async def test_records_fetched_before_the_seek_to_the_commit_are_read_once() -> None:
+    """The start without local state we logged: recovery restores tables with the
+    fetcher running, and Faust resumes the stream partitions before seeking them
+    to their committed offsets. What was fetched meanwhile is dropped, and read
+    from the commit; a partition with no commit starts again at the lowest
+    record dropped (aiokafka does not seek it), one committed at 0 at 0."""
+    nw = create_app(Settings(app_id="assigned"), prometheus=False)
+    consumer = nw.app.consumer
+    topic = nw.settings.topic_raw
+    nw.app.topics._acking_topics.add(topic)
+    committed_tp, fresh_tp, zero_tp = TP(topic, 0), TP(topic, 1), TP(topic, 2)
+    consumer._set_active_tps({committed_tp, fresh_tp, zero_tp})
+    sought: list[tuple[TP, int]] = []
+
+    async def _seek(partition: TP, offset: int) -> None:
+        sought.append((partition, offset))
+
+    async def base_seek_to_committed(self: Any) -> dict[TP, int | None]:
+        return {committed_tp: 2, fresh_tp: None, zero_tp: 0}
+
+    consumer._seek = _seek
+    consumer.refetch = lambda tp, offset: None
+    base = type(consumer).__mro__[1]
+    original = base.seek_to_committed
+    base.seek_to_committed = base_seek_to_committed
+    try:
+        consumer.positions.assigned([committed_tp, fresh_tp, zero_tp])
+        fetching(consumer, [{committed_tp: [record(committed_tp, o) for o in range(2, 5)],
+                             fresh_tp: [record(fresh_tp, o) for o in range(0, 3)]},
+                            {committed_tp: [record(committed_tp, o) for o in range(2, 5)],
+                             fresh_tp: [record(fresh_tp, o) for o in range(0, 3)]}])
+        delivered = [m.offset async for _, m in consumer.getmany(1.0)]
+        assert delivered == []  # the partitions await their seek
+        await consumer.seek_to_committed()
+        assert sorted(sought) == [(fresh_tp, 0), (zero_tp, 0)]  # aiokafka did committed_tp
+        delivered = [(tp.partition, m.offset) async for tp, m in consumer.getmany(1.0)]
+        assert sorted(delivered) == [(0, 2), (0, 3), (0, 4), (1, 0), (1, 1), (1, 2)]
+    finally:
+        base.seek_to_committed = original

@@ -113,3 +113,27 @@ def test_partitions_are_independent() -> None:
     assert p.admit(INTERNAL, 0, fetched) is Verdict.DELIVER
     p.sought(other, 50)
     assert p.admit(INTERNAL, 1, fetched) is Verdict.DELIVER  # its own seek count unchanged
+
+
+def test_nothing_is_delivered_between_assignment_and_the_seek_to_the_commit() -> None:
+    """A start without local state, or a takeover: the fetcher runs while tables
+    restore, and Faust resumes the stream partitions just before the seek to
+    their committed offsets. Records fetched meanwhile were delivered, and
+    delivered again after the seek: a clean batch re-sent, an input decided twice."""
+    p = positions()
+    p.sought(RAW, 3)
+    p.assigned([RAW, INTERNAL])
+    assert p.awaits_seek(RAW) and p.next_offset(RAW) is None
+    fetched = p.snapshot()
+    assert deliver(p, RAW, range(5, 8), fetched) == [Verdict.DROP] * 3
+    assert p.unseen_before_seek(INTERNAL, 9)  # fetched, skipped by Faust while paused
+    assert deliver(p, INTERNAL, range(12, 14), fetched) == [Verdict.DROP] * 2
+    # where a partition without a committed offset has to start again
+    assert p.dropped_before_seek(RAW) == 5 and p.dropped_before_seek(INTERNAL) == 9
+    p.sought(RAW, 1)  # the seek to the commit
+    assert not p.awaits_seek(RAW) and p.dropped_before_seek(RAW) is None
+    assert deliver(p, RAW, range(1, 4), p.snapshot()) == [Verdict.DELIVER] * 3
+    assert p.admit(INTERNAL, 14, p.snapshot()) is Verdict.DROP  # still awaiting
+    p.forget([INTERNAL])  # revoked before its seek
+    assert not p.awaits_seek(INTERNAL)
+    assert not p.unseen_before_seek(RAW, 0)  # sought: the caller reads it again itself
