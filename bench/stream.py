@@ -392,6 +392,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drain-timeout", type=float, default=900.0)
     p.add_argument("--keep-topics", action="store_true")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    p.add_argument("--processes", type=int, metavar="N",
+                   help="offload processes per worker (NEWSWIRE_PROCESSES; default: the "
+                        "worker's own default) for the ours and scaling phases")
+    p.add_argument("--guarantee", choices=["at_least_once", "exactly_once"],
+                   help="the worker's NEWSWIRE_PROCESSING_GUARANTEE (default: its own, "
+                        "at_least_once) for the ours and scaling phases")
     p.add_argument("--from-json", type=Path, metavar="IN",
                    help="print the report of a run saved with --json, run nothing")
     return p
@@ -450,12 +456,18 @@ def main(argv: list[str] | None = None) -> int:
         runs: list[Run] = []
         ours = None
         rate = args.rate
-        procs = Settings().processes + 1
+        offload = args.processes if args.processes is not None else Settings().processes
+        procs = offload + 1
+        worker_env = {"NEWSWIRE_PROCESSES": str(offload)}
+        results["processes"] = offload
+        if args.guarantee:
+            worker_env["NEWSWIRE_PROCESSING_GUARANTEE"] = args.guarantee
+            results["guarantee"] = args.guarantee
         if "ours" in phases:
             # Paced at half of its own burst rate (unless --rate), which the
             # alternatives are then fed at too: latencies compare at one load.
             ours = isolated(
-                lambda rid, tmp: Workers(1, bootstrap, rid, args.partitions, tmp),
+                lambda rid, tmp: Workers(1, bootstrap, rid, args.partitions, tmp, worker_env),
                 burst, paced, args.rate, args, procs, "newswire worker",
                 rate_of_burst=0.5,
             )
@@ -474,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
         if "scaling" in phases:
             two = isolated(
-                lambda rid, tmp: Workers(2, bootstrap, rid, args.partitions, tmp),
+                lambda rid, tmp: Workers(2, bootstrap, rid, args.partitions, tmp, worker_env),
                 burst, [], None, args, 2 * procs, "newswire worker x2",
             )
             results["scaling"] = asdict(two)

@@ -177,6 +177,9 @@ class Observer:
             bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
             fetch_max_wait_ms=20, max_partition_fetch_bytes=max(4 << 20, limit_bytes),
             fetch_max_bytes=64 << 20, check_crcs=False,
+            # What a downstream consumer sees: in exactly-once mode an output
+            # counts once its transaction commits (no difference without one).
+            isolation_level="read_committed",
         )
         assign_from_beginning(self.consumer, list(roles), timeout_s=60)
         self.counts: dict[str, int] = dict.fromkeys(roles.values(), 0)
