@@ -173,7 +173,13 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
                         or positions.unseen_before_seek(tp, records[0].offset):
                     continue
                 wanted = positions.next_offset(tp)
-                if wanted is not None and wanted <= records[-1].offset:
+                if wanted is None:
+                    # Nothing of tp delivered since its seek left the position to the
+                    # reset policy (no committed offset), and Faust handed on none
+                    # of these (flow stopped; it then seeks to the commit, which
+                    # does not move such a partition): read them from the first.
+                    self.refetch(tp, records[0].offset)
+                elif wanted <= records[-1].offset:
                     reread.add(tp)
             for tp in reread:
                 self.refetch(tp, None)

@@ -252,3 +252,36 @@ async def test_records_fetched_before_the_seek_to_the_commit_are_read_once() -> 
         assert sorted(delivered) == [(0, 2), (0, 3), (0, 4), (1, 0), (1, 1), (1, 2)]
     finally:
         base.seek_to_committed = original
+
+
+async def test_a_batch_fetched_as_flow_stops_is_read_again_without_a_commit() -> None:
+    """Flow stops (a rebalance begins) between the fetch and the hand-on: Faust
+    hands on nothing and seeks to the committed offsets, which does not move a
+    partition that has none. Its records are read again from the first."""
+    nw = create_app(Settings(app_id="no-commit"), prometheus=False)
+    consumer = nw.app.consumer
+    topic = nw.settings.topic_raw
+    nw.app.topics._acking_topics.add(topic)
+    tp = TP(topic, 0)
+    consumer._set_active_tps({tp})
+    refetched: list[tuple[TP, int | None]] = []
+    consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
+
+    async def _getmany(active_partitions: Any, timeout: float) -> dict[TP, list[Any]]:
+        consumer.flow_active = False  # a rebalance starts as the fetch returns
+        return {tp: [record(tp, o) for o in range(3, 6)]}
+
+    async def base_seek_to_committed(self: Any) -> dict[TP, int | None]:
+        return {tp: None}
+
+    consumer._getmany = _getmany
+    consumer.flow_active = True
+    base = type(consumer).__mro__[1]
+    original = base.seek_to_committed
+    base.seek_to_committed = base_seek_to_committed
+    try:
+        delivered = [m.offset async for _, m in consumer.getmany(1.0)]
+    finally:
+        base.seek_to_committed = original
+    assert delivered == []
+    assert refetched == [(tp, 3)]
