@@ -97,7 +97,10 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 6066
     max_message_bytes: int = DEFAULT_MAX_BYTES
-    processes: int = 1
+    # Two: a clean batch and an enrich batch run side by side instead of one
+    # waiting for the other, which is what set the p99 at half load
+    # (bench/RESULTS.md, "1 vs 2 offload processes").
+    processes: int = 2
     batch_size: int = 32
     batch_window_ms: int = 0
     fetch_max_wait_ms: int = 100
