@@ -11,7 +11,9 @@ RocksDB tables are opened exactly as Faust opens them
 (``faust.stores.rocksdb.RocksDBOptions(...).open``), and wrapped in a
 MutableMapping that serialises keys and values with orjson, as the app's
 table schema does, deletes blindly as Faust's store does, and reads many keys
-in one multi-get as the worker reads the bands table (``worker.table_reads``).
+in one multi-get and writes or deletes them in one write batch as the worker
+does on the bands table (``worker.table_batches``; the worker's changelog
+records come on top).
 """
 
 from __future__ import annotations
@@ -54,9 +56,26 @@ class RocksTable(MutableMapping[str, Any]):
         return default if raw is None else orjson.loads(raw)
 
     def get_many(self, keys: list[str]) -> list[Any]:
-        """One multi-get, as the worker reads the bands table (worker.table_reads)."""
+        """One multi-get, as the worker reads the bands table (worker.table_batches)."""
         raw = self.db.get([orjson.dumps(key) for key in keys])
         return [None if value is None else orjson.loads(value) for value in raw]
+
+    def set_many(self, items: dict[Any, Any]) -> None:
+        """One write batch, as the worker writes the bands table."""
+        from rocksdict import WriteBatch
+
+        batch = WriteBatch(raw_mode=True)
+        for key, value in items.items():
+            batch.put(orjson.dumps(key), orjson.dumps(value))
+        self.db.write(batch)
+
+    def delete_many(self, keys: list[Any]) -> None:
+        from rocksdict import WriteBatch
+
+        batch = WriteBatch(raw_mode=True)
+        for key in keys:
+            batch.delete(orjson.dumps(key))
+        self.db.write(batch)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.db[orjson.dumps(key)] = orjson.dumps(value)

@@ -42,7 +42,7 @@ from worker.pipeline.records import (
 from worker.security import faust_credentials
 from worker.settings import Settings
 from worker.status import RecentEvents
-from worker.table_reads import BatchReads
+from worker.table_batches import BatchTable
 from worker.topics import deadletter_limit, internal_topic_config, raw_limit
 
 log = logging.getLogger("newswire")
@@ -193,8 +193,9 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         for name in ("urls", "hashes", "bands", "sketches", "timeline")
     }
     config = settings.pipeline_config()
-    # The bands table is read 32 keys at a time: in one RocksDB call (table_reads).
-    index = DedupIndex(**{**dedup_tables, "bands": BatchReads(dedup_tables["bands"])},
+    # The bands table is read and written 32 keys at a time: in one RocksDB call each
+    # (table_batches).
+    index = DedupIndex(**{**dedup_tables, "bands": BatchTable(dedup_tables["bands"])},
                        options=config.dedup)
     # Learned boilerplate per source, co-partitioned with by_source (same key,
     # same partition count): the worker cleaning a source holds its statistics.

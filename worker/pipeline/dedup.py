@@ -298,13 +298,31 @@ def _store_hashes_with_keys(table: MutableMapping[Any, Any]) -> None:
 
 
 def _put_all(store: MutableMapping[Any, Any], items: dict[Any, Any]) -> None:
-    """``store.update(items)``: one C-level call for a dict; key by key for
-    anything else (Faust's RocksDB-backed tables have no working update())."""
+    """``store.update(items)``: one C-level call for a dict; one batch for a table
+    that writes many keys at once (``set_many``: the worker's bands table); key
+    by key for anything else (Faust's RocksDB-backed tables have no working
+    update())."""
     if isinstance(store, dict):
         store.update(items)
         return
+    set_many = getattr(store, "set_many", None)
+    if set_many is not None:
+        if items:
+            set_many(items)
+        return
     for key, value in items.items():
         store[key] = value
+
+
+def _delete_all(store: MutableMapping[Any, Any], keys: list[Any]) -> None:
+    """Delete ``keys`` (all present): in one batch where the table can."""
+    delete_many = getattr(store, "delete_many", None)
+    if delete_many is not None:
+        if keys:
+            delete_many(keys)
+        return
+    for key in keys:
+        del store[key]
 
 
 class DedupIndex:
@@ -653,17 +671,21 @@ class DedupIndex:
             return
         # Each band once, even from a malformed sketch that names one twice.
         keys = list(dict.fromkeys(keys))
+        gone: list[int] = []
+        kept: dict[int, str] = {}
         for key, handles in zip(keys, self._read_bands(keys), strict=True):
             if handles == handle:  # the usual band: this article alone
-                del bands[key]
+                gone.append(key)
                 continue
             if not handles or not _holds(handles, handle):
                 continue
             rest = _without(handles, handle)
             if rest:
-                bands[key] = rest
+                kept[key] = rest
             else:
-                del bands[key]
+                gone.append(key)
+        _delete_all(bands, gone)
+        _put_all(bands, kept)
 
 
 def _sketch_keys(stored: Sequence[Any], count: int) -> list[Any]:
