@@ -35,13 +35,17 @@ log = logging.getLogger("newswire")
 
 # Futures kept before the done ones are dropped (between commits, a few thousand).
 _PRUNE_AT = 4096
-# At a stop, how long the last flush waits for acknowledgements.
-_STOP_WAIT_S = 30.0
+# How long one flush waits for acknowledgements before it lets the commit go
+# ahead all the same (Faust's own behaviour, with 0.1 s): a broker that does not
+# acknowledge for that long is in trouble, and a flush that never returned would
+# stop the worker's commits, and its stop, for good.
+_FLUSH_WAIT_S = 30.0
 
 
 class SettledFlushBuffer(ProducerBuffer):
     """Faust's producer buffer, whose flush returns only once every message put
-    in it before the flush was acknowledged by the broker (or failed)."""
+    in it before the flush was acknowledged by the broker (or failed), or after
+    ``_FLUSH_WAIT_S``."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -58,17 +62,16 @@ class SettledFlushBuffer(ProducerBuffer):
         waiting = [f for f in self._unsettled if not f.done()]
         self._unsettled = []  # what is put from here on, the next flush waits for
         loop = asyncio.get_running_loop()
-        give_up_at: float | None = None
+        give_up_at = loop.time() + _FLUSH_WAIT_S
         while waiting:
             if self.should_stop or self.state != "running":
                 # The sender task is ending (or not there): send the rest here.
                 while not self.pending.empty():
                     await self._send_pending(self.pending.get_nowait())
-                if give_up_at is None:
-                    give_up_at = loop.time() + _STOP_WAIT_S
-                elif loop.time() > give_up_at:
-                    log.warning("%d changelog records unacknowledged at stop", len(waiting))
-                    return
+            if loop.time() > give_up_at:
+                log.warning("flush: %d changelog records still unacknowledged after %.0f s; "
+                            "committing all the same", len(waiting), _FLUSH_WAIT_S)
+                return
             _, still = await asyncio.wait(waiting, timeout=1.0)
             waiting = list(still)
 
