@@ -184,6 +184,8 @@ class Observer:
         assign_from_beginning(self.consumer, list(roles), timeout_s=60)
         self.counts: dict[str, int] = dict.fromkeys(roles.values(), 0)
         self.arrived: dict[str, float] = {}
+        # Outputs per input: more than one is a repeat (at-least-once re-processing).
+        self.outputs: dict[str, int] = {}
         self.unmatched = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -212,6 +214,7 @@ class Observer:
                             self.unmatched += 1
                         else:
                             self.arrived.setdefault(ident, now)
+                            self.outputs[ident] = self.outputs.get(ident, 0) + 1
 
     @property
     def total(self) -> int:
