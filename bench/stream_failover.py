@@ -343,15 +343,15 @@ def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
         timed = before + after
         everything = prefill + timed
         deadline = time.monotonic() + args.drain_timeout
-        while any(i.ident not in observer.arrived for i in everything):
+        while any(i.ident not in observer.answers()[0] for i in everything):
             check()
             if time.monotonic() > deadline:
+                log("failover: drain timeout; some inputs have no output")
                 break
-            time.sleep(0.5)
+            time.sleep(1.0)
         time.sleep(5.0)  # late repeats
         sent = {**feeder.sent, **pacer.sent}
-        arrived = dict(observer.arrived)
-        outputs = dict(observer.outputs)
+        arrived, outputs = observer.answers()
 
         res.sent_before, res.sent_after = len(before), len(after)
         res.inputs = len(everything)

@@ -225,6 +225,11 @@ class Observer:
         with self._lock:
             return dict(self.counts)
 
+    def answers(self) -> tuple[dict[str, float], dict[str, int]]:
+        """Copies of (input -> first receipt time, input -> outputs so far)."""
+        with self._lock:
+            return dict(self.arrived), dict(self.outputs)
+
     def wait_for(
         self, total: int, timeout_s: float, check: Callable[[], None] | None = None
     ) -> bool:
