@@ -363,7 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bench/stream.py",
         description="newswire streaming performance: the pure limit, the worker end to end, "
-        "kafka-python and Quix Streams loops, scaling, latency at half load, memory.",
+        "kafka-python and Quix Streams loops, scaling, latency at half load, memory; "
+        "failover (a worker killed, its tables restored by the survivor) only with "
+        "--only failover.",
         epilog="Needs a broker: deploy/local-kafka/kafka.sh with .venv/bin/python "
         "bench/stream.py (make bench-stream).",
     )
