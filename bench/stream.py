@@ -81,7 +81,8 @@ from worker.topics import deadletter_limit, ensure_topics
 
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("pure", "ours", "kafka-python", "quix", "scaling", "memory")
-# Opt-in (--only failover): about 4 minutes at the default 60 s session timeout.
+# Opt-in (--only failover): about 4 minutes at the default 60 s session timeout,
+# and the restore grows with the dedup state (--failover-prefill).
 OPT_IN = ("failover",)
 OUTCOMES = ("enriched", "duplicates", "deadletter")
 
@@ -405,8 +406,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--failover-before-s", type=float, default=30.0,
                    help="failover: seconds of feed before the kill (default 30)")
     p.add_argument("--failover-after-s", type=float, default=None,
-                   help="failover: seconds of feed after the kill (default: the session "
-                   "timeout + 60, so 60 s of feed follow the group's noticing)")
+                   help="failover: seconds of feed after the kill (default: until 60 s "
+                   "after the survivor's log says it is ready, at most the session timeout "
+                   "+ 960 s)")
     p.add_argument("--failover-session-timeout", type=float, default=None, metavar="S",
                    help="failover: the workers' Faust BROKER_SESSION_TIMEOUT (default: "
                    "Faust's, 60 s, as deployed): how long the group takes to notice the kill")

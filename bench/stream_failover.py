@@ -12,8 +12,9 @@ so the sequencer's changelogs hold that much state. Then short articles are
 fed at ``--failover-rate`` for ``--failover-before-s``, the worker holding the
 sequencer (the one whose dedup stage decided during that feed) is SIGKILLed
 with its whole process group (no commit, no leaving the group: a crash), and
-the feed goes on at the same rate for ``--failover-after-s``; then everything
-is drained.
+the feed goes on at the same rate for ``--failover-after-s`` (by default until
+60 s after the survivor's log says "Worker ready" for the takeover); then
+everything is drained.
 
 The group notices a SIGKILLed member only when its session expires (Faust's
 ``broker_session_timeout``, 60 s by default; ``--failover-session-timeout``
@@ -50,6 +51,8 @@ from bench.stream_runners import BenchError, Workers, fmt, load, log, table
 from worker.topics import deadletter_limit, ensure_topics
 
 FAUST_DEFAULT_SESSION_TIMEOUT_S = 60.0
+READY_TAIL_S = 60.0  # feed after the survivor is ready (default --failover-after-s)
+MAX_RESTORE_S = 900.0  # cap on the feed's wait for it
 
 # Lines of the survivor's log that mark the takeover, in the order they come.
 MARKERS = {
@@ -254,8 +257,10 @@ def decisions(port: int) -> float:
 
 def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
     session = args.failover_session_timeout or FAUST_DEFAULT_SESSION_TIMEOUT_S
+    # Without --failover-after-s the feed goes on until the survivor has been ready
+    # for READY_TAIL_S (its log says "Worker ready" after the takeover), at most this:
     after_s = (args.failover_after_s if args.failover_after_s is not None
-               else session + 60.0)
+               else session + MAX_RESTORE_S + READY_TAIL_S)
     rate = args.failover_rate
     res = Failover(rate, args.failover_before_s, after_s, args.failover_prefill, session,
                    args.failover_catchup, load_before=load())
@@ -323,7 +328,9 @@ def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
         os.killpg(victim.pid, signal.SIGKILL)
         victim.wait(30)
         res.killed = f"worker{dead} (pid {victim.pid}, {grew[dead]:.0f} decisions in the feed)"
-        log(f"failover: killed {res.killed}; feeding {len(after)} more over {after_s:.0f}s")
+        log(f"failover: killed {res.killed}; feeding " + (
+            f"{len(after)} more over {after_s:.0f}s" if args.failover_after_s is not None
+            else f"until {READY_TAIL_S:.0f}s after the survivor is ready"))
         try:
             res.changelogs = changelog_records(servers, rid)
         except Exception as exc:  # a number lost to a busy broker is no failed run
@@ -336,8 +343,26 @@ def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
             except Exception as exc:
                 raise BenchError(f"the survivor died: {exc}") from None
 
-        pacer.paced(after, rate)
+        ready_seen: list[float] = []
+        last_look = [0.0]
+
+        def enough() -> bool:
+            """True READY_TAIL_S after the survivor's takeover "Worker ready"."""
+            if args.failover_after_s is not None:
+                return False
+            now = time.time()
+            if not ready_seen and now - last_look[0] >= 1.0:
+                last_look[0] = now
+                text = survivor.log_path.read_text(errors="replace")
+                marks, _ = takeover_marks(log_events(text), kill_at)
+                if "ready" in marks:
+                    ready_seen.append(kill_at + marks["ready"])
+            return bool(ready_seen) and now >= ready_seen[0] + READY_TAIL_S
+
+        pacer.paced(after, rate, until=enough)
         pacer.close()
+        after = [i for i in after if i.ident in pacer.sent]
+        res.after_s = max((pacer.sent[i.ident] for i in after), default=kill_at) - kill_at
         check()
         log("failover: draining")
         timed = before + after
@@ -418,7 +443,7 @@ def _ms(values: Sequence[float] | None) -> str:
 def print_failover(f: Failover) -> None:
     print(f"\n6. failover: two workers, the one holding the dedup sequencer SIGKILLed; short "
           f"synthetic articles, NER off, {f.rate:g}/s for {f.before_s:g}s before the kill and "
-          f"{f.after_s:g}s after; session timeout {f.session_timeout_s:g}s; prefill "
+          f"{f.after_s:.0f}s after; session timeout {f.session_timeout_s:g}s; prefill "
           f"{f.prefill} articles" + (f" ({f.prefill_s:.0f}s)" if f.prefill else ""))
     if f.error:
         print(f"  FAILED: {f.error}")
@@ -442,7 +467,7 @@ def print_failover(f: Failover) -> None:
          _ms(f.before_ms)],
         ["in flight at the kill", str(f.in_flight),
          f"max {fmt(f.in_flight_max_ms, '.0f')}"],
-        [f"sent in the {f.after_s:g}s after the kill", str(f.sent_after), _ms(f.after_ms)],
+        [f"sent in the {f.after_s:.0f}s after the kill", str(f.sent_after), _ms(f.after_ms)],
     ]))
     print(table(["sent at s (kill = 0)", "sent", "answered", "p50 ms", "max ms"],
                 [[f"{s:+.0f}", str(n), str(a), fmt(p50, ".0f"), fmt(mx, ".0f")]

@@ -141,14 +141,20 @@ class Feeder:
         self.producer.flush()
         return time.perf_counter() - started
 
-    def paced(self, items: Sequence[Input], rate: float) -> float:
+    def paced(
+        self, items: Sequence[Input], rate: float, until: Callable[[], bool] | None = None
+    ) -> float:
         """Send ``items`` at ``rate`` per second on a fixed schedule (a late send does
-        not shift the ones after it); returns the achieved rate."""
+        not shift the ones after it), or until ``until()`` says stop (asked before
+        each send); returns the achieved rate."""
         started = time.perf_counter()
         for n, item in enumerate(items):
             delay = started + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            if until is not None and until():
+                items = items[:n]
+                break
             self._send(item)
         last_send = time.perf_counter()
         self.producer.flush()
