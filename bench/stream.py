@@ -21,6 +21,11 @@ Phases (``--only`` picks some; all use one broker, one after the other):
              dedup state grows with every article unless ``--memory-event-step`` lets
              the window expire it; RSS of the worker and its pool at checkpoints,
              slope over the second half.
+6. failover  (opt-in: ``--only failover``; ~4 min at Faust's 60 s session timeout, more
+             with ``--failover-prefill``) two workers on a paced feed of short synthetic
+             articles; the one holding the dedup sequencer is SIGKILLed; detection,
+             changelog restore and catch-up times, latency before/after, every input
+             accounted for (bench/stream_failover.py).
 
 End-to-end latency is the output's receipt by the observer minus the input's
 send time (see bench/stream_kafka.py). Throughput is articles / (last output
@@ -55,6 +60,7 @@ from bench.run import (
     sigterm_as_exit,
     warmup_message,
 )
+from bench.stream_failover import Failover, print_failover, run_failover
 from bench.stream_kafka import (
     Feeder,
     Input,
@@ -75,6 +81,9 @@ from worker.topics import deadletter_limit, ensure_topics
 
 REPO = Path(__file__).resolve().parent.parent
 PHASES = ("pure", "ours", "kafka-python", "quix", "scaling", "memory")
+# Opt-in (--only failover): about 4 minutes at the default 60 s session timeout,
+# and the restore grows with the dedup state (--failover-prefill).
+OPT_IN = ("failover",)
 OUTCOMES = ("enriched", "duplicates", "deadletter")
 
 
@@ -355,13 +364,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bench/stream.py",
         description="newswire streaming performance: the pure limit, the worker end to end, "
-        "kafka-python and Quix Streams loops, scaling, latency at half load, memory.",
+        "kafka-python and Quix Streams loops, scaling, latency at half load, memory; "
+        "failover (a worker killed, its tables restored by the survivor) only with "
+        "--only failover.",
         epilog="Needs a broker: deploy/local-kafka/kafka.sh with .venv/bin/python "
         "bench/stream.py (make bench-stream).",
     )
-    p.add_argument("--only", action="append", choices=PHASES,
-                   help="run only these phases (repeatable; default: all)")
-    p.add_argument("--skip", action="append", choices=PHASES, default=[],
+    p.add_argument("--only", action="append", choices=PHASES + OPT_IN,
+                   help="run only these phases (repeatable; default: all but failover, "
+                   "which runs only when named here: it takes ~4 minutes or more)")
+    p.add_argument("--skip", action="append", choices=PHASES + OPT_IN, default=[],
                    help="skip these phases (repeatable)")
     p.add_argument("-r", "--repeat", type=int, default=4,
                    help="burst: copies of each corpus page (default 4: 408 articles)")
@@ -388,6 +400,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-window-days", type=float, default=7.0)
     p.add_argument("--memory-sample-s", type=float, default=2.0)
     p.add_argument("--memory-timeout", type=float, default=3600.0)
+    p.add_argument("--failover-rate", type=float, default=10.0,
+                   help="failover: articles/s of the paced feed (default 10: short articles, "
+                   "NER off, well within one worker's capacity)")
+    p.add_argument("--failover-before-s", type=float, default=30.0,
+                   help="failover: seconds of feed before the kill (default 30)")
+    p.add_argument("--failover-after-s", type=float, default=None,
+                   help="failover: seconds of feed after the kill (default: until 60 s "
+                   "after the survivor's log says it is ready, at most the session timeout "
+                   "+ 960 s)")
+    p.add_argument("--failover-session-timeout", type=float, default=None, metavar="S",
+                   help="failover: the workers' Faust BROKER_SESSION_TIMEOUT (default: "
+                   "Faust's, 60 s, as deployed): how long the group takes to notice the kill")
+    p.add_argument("--failover-prefill", type=int, default=0, metavar="N",
+                   help="failover: feed N short articles as a backlog first, so the dedup "
+                   "changelogs hold their state (default 0)")
+    p.add_argument("--failover-catchup", type=float, default=2.0, metavar="X",
+                   help="failover: caught up once every later latency is <= X x the p99 "
+                   "before the kill (default 2)")
+    p.add_argument("--keep-logs", action="store_true",
+                   help="keep the workers' logs and state of a successful failover run")
     p.add_argument("--startup-timeout", type=float, default=240.0)
     p.add_argument("--drain-timeout", type=float, default=900.0)
     p.add_argument("--keep-topics", action="store_true")
@@ -418,6 +450,13 @@ def report_from(results: dict[str, Any]) -> None:
         print_latency(ours)
     if "memory" in results:
         print_memory(Memory(**results["memory"]))
+    if "failover" in results:
+        saved = results["failover"]
+        for key in ("before_ms", "after_ms"):
+            if saved.get(key) is not None:
+                saved[key] = tuple(saved[key])
+        saved["buckets"] = [tuple(b) for b in saved.get("buckets", [])]
+        print_failover(Failover(**saved))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -499,6 +538,11 @@ def main(argv: list[str] | None = None) -> int:
             results["memory"] = asdict(mem)
             print_memory(mem)
             code |= 1 if mem.error else 0
+        if "failover" in phases:
+            fo = run_failover(bootstrap, args)
+            results["failover"] = asdict(fo)
+            print_failover(fo)
+            code |= 1 if fo.error else 0
         code |= 1 if any(r.error for r in runs) else 0
     print(f"\nload at end {load()}")
     if args.json:

@@ -141,14 +141,20 @@ class Feeder:
         self.producer.flush()
         return time.perf_counter() - started
 
-    def paced(self, items: Sequence[Input], rate: float) -> float:
+    def paced(
+        self, items: Sequence[Input], rate: float, until: Callable[[], bool] | None = None
+    ) -> float:
         """Send ``items`` at ``rate`` per second on a fixed schedule (a late send does
-        not shift the ones after it); returns the achieved rate."""
+        not shift the ones after it), or until ``until()`` says stop (asked before
+        each send); returns the achieved rate."""
         started = time.perf_counter()
         for n, item in enumerate(items):
             delay = started + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            if until is not None and until():
+                items = items[:n]
+                break
             self._send(item)
         last_send = time.perf_counter()
         self.producer.flush()
@@ -184,6 +190,8 @@ class Observer:
         assign_from_beginning(self.consumer, list(roles), timeout_s=60)
         self.counts: dict[str, int] = dict.fromkeys(roles.values(), 0)
         self.arrived: dict[str, float] = {}
+        # Outputs per input: more than one is a repeat (at-least-once re-processing).
+        self.outputs: dict[str, int] = {}
         self.unmatched = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -212,6 +220,7 @@ class Observer:
                             self.unmatched += 1
                         else:
                             self.arrived.setdefault(ident, now)
+                            self.outputs[ident] = self.outputs.get(ident, 0) + 1
 
     @property
     def total(self) -> int:
@@ -221,6 +230,11 @@ class Observer:
     def snapshot(self) -> dict[str, int]:
         with self._lock:
             return dict(self.counts)
+
+    def answers(self) -> tuple[dict[str, float], dict[str, int]]:
+        """Copies of (input -> first receipt time, input -> outputs so far)."""
+        with self._lock:
+            return dict(self.arrived), dict(self.outputs)
 
     def wait_for(
         self, total: int, timeout_s: float, check: Callable[[], None] | None = None

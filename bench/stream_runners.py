@@ -84,13 +84,21 @@ class Workers:
             # A rebalance in the middle of the burst would be measured as slowness:
             # wait until the group is stable with every worker in it.
             servers = self.settings.bootstrap_servers
-            while group_members(servers, self.group) != ("Stable", len(self.procs)):
+            while (state := self._group_state(servers)) != ("Stable", len(self.procs)):
                 self.check()
                 if time.monotonic() > deadline:
                     raise BenchError(f"group {self.group} not stable with {len(self.procs)} "
-                                     f"members: {group_members(servers, self.group)}")
+                                     f"members: {state}")
                 time.sleep(0.5)
         return time.monotonic() - started
+
+    def _group_state(self, servers: list[str]) -> tuple[str, int]:
+        try:
+            return group_members(servers, self.group)
+        except Exception as exc:
+            # On a fresh broker the group coordinator (__consumer_offsets) may not
+            # exist yet: CoordinatorNotAvailable until it does.
+            return f"not known yet ({type(exc).__name__})", 0
 
     def check(self) -> None:
         try:
