@@ -58,7 +58,6 @@ from bench.run import (
     machine_info,
     run_id,
     sigterm_as_exit,
-    warmup_message,
 )
 from bench.stream_failover import Failover, print_failover, run_failover
 from bench.stream_kafka import (
@@ -71,7 +70,18 @@ from bench.stream_kafka import (
     percentile,
 )
 from bench.stream_memory import Memory, print_memory, run_memory
-from bench.stream_runners import BenchError, Loop, Runner, Workers, fmt, load, log, table
+from bench.stream_runners import (
+    BenchError,
+    Loop,
+    Runner,
+    Workers,
+    fmt,
+    load,
+    log,
+    output_roles,
+    send_warm_up,
+    table,
+)
 from worker.pipeline.enrich import warm_up
 from worker.pipeline.flow import InProcessPipeline, route_of
 from worker.pipeline.records import Origin
@@ -140,14 +150,9 @@ def measure(
     try:
         runner.start()
         result.startup_s = runner.wait_ready(args.startup_timeout)
-        roles = {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
-                 settings.topic_deadletter: "deadletter"}
-        observer = Observer(servers, roles, limit)
+        observer = Observer(servers, output_roles(settings), limit)
         feeder = Feeder(servers, settings.topic_raw, limit, linger_ms=5)
-        warm = warmup_message()
-        feeder.burst([Input("warm-up", warm.key, warm.value)])
-        if not observer.wait_for(1, args.startup_timeout, runner.check):
-            raise BenchError("the warm-up article did not come out")
+        send_warm_up(feeder, observer, args.startup_timeout, runner.check)
         log(f"{runner.name}: ready after {result.startup_s:.1f}s; burst of {len(burst)}")
 
         base = observer.snapshot()

@@ -44,10 +44,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.run import delete_run_topics, fetch_metrics, run_id, stage_seconds, warmup_message
+from bench.run import delete_run_topics, fetch_metrics, run_id, stage_seconds
 from bench.stream_feed import synthetic_feed
 from bench.stream_kafka import Feeder, Input, Observer, percentile
-from bench.stream_runners import BenchError, Workers, fmt, load, log, table
+from bench.stream_runners import (
+    BenchError,
+    Workers,
+    fmt,
+    load,
+    log,
+    output_roles,
+    send_warm_up,
+    table,
+)
 from worker.topics import deadletter_limit, ensure_topics
 
 FAUST_DEFAULT_SESSION_TIMEOUT_S = 60.0
@@ -290,14 +299,9 @@ def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
     try:
         workers.start()
         workers.wait_ready(args.startup_timeout)
-        roles = {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
-                 settings.topic_deadletter: "deadletter"}
-        observer = Observer(servers, roles, limit)
+        observer = Observer(servers, output_roles(settings), limit)
         feeder = Feeder(servers, settings.topic_raw, limit, linger_ms=20)
-        warm = warmup_message()
-        feeder.burst([Input("warm-up", warm.key, warm.value)])
-        if not observer.wait_for(1, args.startup_timeout, workers.check):
-            raise BenchError("the warm-up article did not come out")
+        send_warm_up(feeder, observer, args.startup_timeout, workers.check)
         if prefill:
             log(f"failover: prefill of {len(prefill)} articles as one backlog")
             t0 = time.monotonic()

@@ -20,10 +20,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.run import delete_run_topics, run_id, warmup_message
+from bench.run import delete_run_topics, run_id
 from bench.stream_feed import synthetic_feed
 from bench.stream_kafka import Feeder, Input, Observer, ProcTree
-from bench.stream_runners import BenchError, Workers, fmt, load, log, table
+from bench.stream_runners import (
+    BenchError,
+    Workers,
+    fmt,
+    load,
+    log,
+    output_roles,
+    send_warm_up,
+    table,
+)
 from worker.topics import deadletter_limit, ensure_topics
 
 
@@ -88,14 +97,9 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
     try:
         workers.start()
         workers.wait_ready(args.startup_timeout)
-        roles = {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
-                 settings.topic_deadletter: "deadletter"}
-        observer = Observer(servers, roles, limit, track=False)
+        observer = Observer(servers, output_roles(settings), limit, track=False)
         feeder = Feeder(servers, settings.topic_raw, limit, linger_ms=20)
-        warm = warmup_message()
-        feeder.burst([Input("warm-up", warm.key, warm.value)])
-        if not observer.wait_for(1, args.startup_timeout, workers.check):
-            raise BenchError("the warm-up article did not come out")
+        send_warm_up(feeder, observer, args.startup_timeout, workers.check)
         main_pid = workers.pids()[0]
         tree = ProcTree([main_pid])
         base = observer.total

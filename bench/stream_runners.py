@@ -10,11 +10,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from bench.run import WorkerProcess, fetch_metrics, free_port, stage_seconds, worker_env
-from bench.stream_kafka import group_members
+from bench.run import (
+    WorkerProcess,
+    fetch_metrics,
+    free_port,
+    stage_seconds,
+    warmup_message,
+    worker_env,
+)
+from bench.stream_kafka import Feeder, Input, Observer, group_members
 from worker.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -199,3 +207,19 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
         return "  " + "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def output_roles(settings: Settings) -> dict[str, str]:
+    """The output topics an Observer reads, by the outcome each stands for."""
+    return {settings.topic_enriched: "enriched", settings.topic_duplicates: "duplicates",
+            settings.topic_deadletter: "deadletter"}
+
+
+def send_warm_up(feeder: Feeder, observer: Observer, timeout_s: float,
+            check: Callable[[], None]) -> None:
+    """One article through the implementation before anything is measured: its
+    models loaded, its consumer group settled."""
+    warm = warmup_message()
+    feeder.burst([Input("warm-up", warm.key, warm.value)])
+    if not observer.wait_for(1, timeout_s, check):
+        raise BenchError("the warm-up article did not come out")
