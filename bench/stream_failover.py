@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import signal
 import statistics
 import tempfile
@@ -44,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.run import delete_run_topics, fetch_metrics, run_id, stage_seconds
+from bench.run import fetch_metrics, run_id, stage_seconds
 from bench.stream_feed import synthetic_feed
 from bench.stream_kafka import Feeder, Input, Observer, percentile
 from bench.stream_runners import (
@@ -56,6 +55,7 @@ from bench.stream_runners import (
     output_roles,
     send_warm_up,
     table,
+    tear_down,
 )
 from worker.topics import deadletter_limit, ensure_topics
 
@@ -418,16 +418,8 @@ def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
         res.error = str(exc)
         log(f"failover FAILED: {exc}; logs kept in {tmp}")
     finally:
-        if observer is not None:
-            observer.close()
-        log(f"failover: workers {workers.stop()}")
-        if not args.keep_topics:
-            try:
-                delete_run_topics(settings, rid)
-            except Exception as exc:
-                log(f"could not delete topics of {rid}: {exc}")
-        if ok and not args.keep_logs:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tear_down("failover", workers, observer, rid, args.keep_topics, tmp,
+                  remove_tmp=ok and not args.keep_logs)
         res.load_after = load()
     # Topic names without the run id: they read as the deployment's.
     res.changelogs = {k.removeprefix(f"{rid}-"): v for k, v in res.changelogs.items()}

@@ -12,7 +12,6 @@ would show as. Unique bodies keep the dedup state growing unless
 from __future__ import annotations
 
 import argparse
-import shutil
 import tempfile
 import threading
 import time
@@ -20,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.run import delete_run_topics, run_id
+from bench.run import run_id
 from bench.stream_feed import synthetic_feed
 from bench.stream_kafka import Feeder, Input, Observer, ProcTree
 from bench.stream_runners import (
@@ -32,6 +31,7 @@ from bench.stream_runners import (
     output_roles,
     send_warm_up,
     table,
+    tear_down,
 )
 from worker.topics import deadletter_limit, ensure_topics
 
@@ -174,16 +174,7 @@ def run_memory(bootstrap: str, args: argparse.Namespace) -> Memory:
         mem.error = str(exc)
         log(f"memory FAILED: {exc}; logs kept in {tmp}")
     finally:
-        if observer is not None:
-            observer.close()
-        log(f"memory: worker {workers.stop()}")
-        if not args.keep_topics:
-            try:
-                delete_run_topics(settings, rid)
-            except Exception as exc:
-                log(f"could not delete topics of {rid}: {exc}")
-        if ok:
-            shutil.rmtree(tmp, ignore_errors=True)
+        tear_down("memory", workers, observer, rid, args.keep_topics, tmp, ok)
         mem.load_after = load()
     return mem
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Protocol
 
 from bench.run import (
     WorkerProcess,
+    delete_run_topics,
     fetch_metrics,
     free_port,
     stage_seconds,
@@ -223,3 +225,19 @@ def send_warm_up(feeder: Feeder, observer: Observer, timeout_s: float,
     feeder.burst([Input("warm-up", warm.key, warm.value)])
     if not observer.wait_for(1, timeout_s, check):
         raise BenchError("the warm-up article did not come out")
+
+
+def tear_down(phase: str, workers: Workers, observer: Observer | None, rid: str,
+              keep_topics: bool, tmp: Path, remove_tmp: bool) -> None:
+    """The end of a phase that ran ``workers``: observer closed, workers stopped,
+    the run's topics deleted (unless kept), its directory removed if asked."""
+    if observer is not None:
+        observer.close()
+    log(f"{phase}: {workers.name} {workers.stop()}")
+    if not keep_topics:
+        try:
+            delete_run_topics(workers.settings, rid)
+        except Exception as exc:
+            log(f"could not delete topics of {rid}: {exc}")
+    if remove_tmp:
+        shutil.rmtree(tmp, ignore_errors=True)

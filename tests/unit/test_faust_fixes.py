@@ -168,16 +168,23 @@ async def test_records_of_a_batch_fetched_before_a_seek_are_not_delivered(topic:
     assert not consumer._gap[tp]  # nothing for Faust to commit unread
 
 
-async def test_records_faust_did_not_hand_on_are_read_again() -> None:
-    """Faust stops handing on a batch when flow stops; aiokafka has moved on."""
-    nw = create_app(Settings(app_id="cut-batch"), prometheus=False)
+def reading_consumer(app_id: str, topic: str) -> tuple[Any, TP, list[tuple[TP, int | None]]]:
+    """The consumer of a new app reading partition 0 of one of its topics (a
+    settings name: "raw", "cleaned"), and the list its seeks back go to."""
+    nw = create_app(Settings(app_id=app_id), prometheus=False)
     consumer = nw.app.consumer
-    topic = nw.settings.topic_cleaned
-    nw.app.topics._acking_topics.add(topic)
-    tp = TP(topic, 0)
+    name = getattr(nw.settings, f"topic_{topic}")
+    nw.app.topics._acking_topics.add(name)
+    tp = TP(name, 0)
     consumer._set_active_tps({tp})
     refetched: list[tuple[TP, int | None]] = []
     consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
+    return consumer, tp, refetched
+
+
+async def test_records_faust_did_not_hand_on_are_read_again() -> None:
+    """Faust stops handing on a batch when flow stops; aiokafka has moved on."""
+    consumer, tp, refetched = reading_consumer("cut-batch", "cleaned")
     fetching(consumer, [{tp: [record(tp, o) for o in range(0, 5)]}])
     async for _, m in consumer.getmany(1.0):
         if m.offset == 1:
@@ -258,14 +265,7 @@ async def test_a_batch_fetched_as_flow_stops_is_read_again_without_a_commit() ->
     """Flow stops (a rebalance begins) between the fetch and the hand-on: Faust
     hands on nothing and seeks to the committed offsets, which does not move a
     partition that has none. Its records are read again from the first."""
-    nw = create_app(Settings(app_id="no-commit"), prometheus=False)
-    consumer = nw.app.consumer
-    topic = nw.settings.topic_raw
-    nw.app.topics._acking_topics.add(topic)
-    tp = TP(topic, 0)
-    consumer._set_active_tps({tp})
-    refetched: list[tuple[TP, int | None]] = []
-    consumer.refetch = lambda tp, offset: refetched.append((tp, offset))
+    consumer, tp, refetched = reading_consumer("no-commit", "raw")
 
     async def _getmany(active_partitions: Any, timeout: float) -> dict[TP, list[Any]]:
         consumer.flow_active = False  # a rebalance starts as the fetch returns
