@@ -121,17 +121,26 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
             bases = self._commit_bases
             acking = self.app.topics.acks_enabled_for
             for tp, offset in committed.items():
+                dropped = self.positions.dropped_before_seek(tp)
                 if offset is not None and offset > 0:
                     self.positions.sought(tp, offset)
                 else:
                     # aiokafka seeks only to offsets > 0; otherwise the position
                     # stays where its reset policy put it, past any record
                     # dropped while the partition awaited this seek.
-                    start = 0 if offset == 0 else self.positions.dropped_before_seek(tp)
+                    start = 0 if offset == 0 else dropped
                     if start is not None and acking(tp.topic):
                         await self.seek(tp, start)
                     else:
                         self.positions.sought(tp, None)
+                if dropped is not None and acking(tp.topic):
+                    # A record may have been fetched from the new position and
+                    # dropped (the partition still awaiting) between the seek in
+                    # aiokafka's thread and the bookkeeping here: aiokafka is then
+                    # past it. Read again from the next offset wanted (nothing
+                    # delivered twice). We saw the one new input of a partition
+                    # never read after a restart without local state.
+                    self.refetch(tp, None)
                 if offset is not None and offset >= 0:
                     bases[tp] = offset
                 else:
