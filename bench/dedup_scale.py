@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from rocksdict import WriteBatch
 
 from worker.pipeline.dedup import DedupIndex, DedupOptions, canonical_url, make_article_id
 from worker.pipeline.minhash import DEFAULT_SCHEME, band_keys, encode_signature, slots_of
@@ -62,19 +63,18 @@ class RocksTable(MutableMapping[str, Any]):
 
     def set_many(self, items: dict[Any, Any]) -> None:
         """One write batch, as the worker writes the bands table."""
-        from rocksdict import WriteBatch
-
-        batch = WriteBatch(raw_mode=True)
-        for key, value in items.items():
-            batch.put(orjson.dumps(key), orjson.dumps(value))
-        self.db.write(batch)
+        self._write([(orjson.dumps(k), orjson.dumps(v)) for k, v in items.items()])
 
     def delete_many(self, keys: list[Any]) -> None:
-        from rocksdict import WriteBatch
+        self._write([(orjson.dumps(key), None) for key in keys])
 
+    def _write(self, records: list[tuple[bytes, bytes | None]]) -> None:
         batch = WriteBatch(raw_mode=True)
-        for key in keys:
-            batch.delete(orjson.dumps(key))
+        for key, value in records:
+            if value is None:
+                batch.delete(key)
+            else:
+                batch.put(key, value)
         self.db.write(batch)
 
     def __setitem__(self, key: str, value: Any) -> None:

@@ -217,8 +217,9 @@ def output_roles(settings: Settings) -> dict[str, str]:
             settings.topic_deadletter: "deadletter"}
 
 
-def send_warm_up(feeder: Feeder, observer: Observer, timeout_s: float,
-            check: Callable[[], None]) -> None:
+def send_warm_up(
+    feeder: Feeder, observer: Observer, timeout_s: float, check: Callable[[], None]
+) -> None:
     """One article through the implementation before anything is measured: its
     models loaded, its consumer group settled."""
     warm = warmup_message()

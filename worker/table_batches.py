@@ -31,6 +31,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from faust.streams import current_event
+from rocksdict import WriteBatch
 
 
 class BatchTable(MutableMapping[Any, Any]):
@@ -70,8 +71,6 @@ class BatchTable(MutableMapping[Any, Any]):
         self._write(db, partition, [(store._encode_key(key), None) for key in keys])
 
     def _write(self, db: Any, partition: int, records: list[tuple[bytes, bytes | None]]) -> None:
-        from rocksdict import WriteBatch
-
         batch = WriteBatch(raw_mode=True)
         for key, value in records:
             if value is None:
