@@ -14,6 +14,7 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -24,6 +25,7 @@ from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
 from worker import codecs, metrics, observability, transport
+from worker.band_store import LocalBands, rebuild
 from worker.batching import batches
 from worker.faust_fixes import interrupted_unacked, refuse_unprocessed_acks
 from worker.offload import Offload, clean_batch, enrich_batch
@@ -42,7 +44,6 @@ from worker.pipeline.records import (
 from worker.security import faust_credentials
 from worker.settings import Settings
 from worker.status import RecentEvents
-from worker.table_batches import BatchTable
 from worker.topics import deadletter_limit, internal_topic_config, raw_limit
 
 log = logging.getLogger("newswire")
@@ -66,6 +67,7 @@ class Newswire:
     topics: dict[str, faust.TopicT]
     tables: dict[str, faust.types.TableT[Any, Any]]
     offload: Offload
+    bands: LocalBands
 
 
 _ORIGIN_HEADER = "newswire-origin"
@@ -190,13 +192,24 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         name: app.Table(
             f"dedup-{name}", partitions=1, schema=table_schema, options=rocksdb_caps
         )
-        for name in ("urls", "hashes", "bands", "sketches", "timeline")
+        for name in ("urls", "hashes", "sketches", "timeline")
     }
     config = settings.pipeline_config()
-    # The bands table is read and written 32 keys at a time: in one RocksDB call each
-    # (table_batches).
-    index = DedupIndex(**{**dedup_tables, "bands": BatchTable(dedup_tables["bands"])},
-                       options=config.dedup)
+    # The LSH bands are derived from the sketches: local, not changelogged, and
+    # rebuilt before the first decision after each assignment (band_store).
+    bands = LocalBands(
+        Path(app.conf.tabledir) / "dedup-bands-local.db"
+        if settings.store.startswith("rocksdb://") else None,
+        **rocksdb_caps,
+    )
+    index = DedupIndex(bands=bands, options=config.dedup, **dedup_tables)
+    bands_stale = [True]
+
+    async def on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
+        # The tables may now hold what another worker wrote: rebuild from them.
+        bands_stale[0] = True
+
+    app.on_partitions_assigned.connect(on_assigned)  # type: ignore[arg-type]
     # Learned boilerplate per source, co-partitioned with by_source (same key,
     # same partition count): the worker cleaning a source holds its statistics.
     # Keys are the raw source bytes: a table without a key type reads its changelog
@@ -337,7 +350,15 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             )
             await publish("cleaned", result.article_id, result.to_dict(), result.origin)
 
+    async def rebuild_bands() -> None:
+        # Cleared first: an assignment during the rebuild asks for another one.
+        bands_stale[0] = False
+        done, seconds = await rebuild(index, bands)
+        log.info("rebuilt the LSH bands of %d sketches in %.1f s", done, seconds)
+
     async def dedup_one(value: Any) -> None:
+        if bands_stale[0]:
+            await rebuild_bands()
         with metrics.STAGE_SECONDS.labels(stage="dedup").time():
             decision = dedup_stage(CleanRecord.from_dict(value), index)
         if isinstance(decision, DuplicateNotice):
@@ -399,7 +420,8 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                 await enrich_values([event.value for event in events])
             yield None
 
-    observability.install(app, dedup_tables, recent, settings.public_topics)
+    observability.install(app, {**dedup_tables, "bands": bands}, recent,
+                          settings.public_topics)
 
     if prometheus:
         # A distinct prefix keeps Faust's own series apart from newswire_*.
@@ -410,5 +432,6 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         settings=settings,
         topics={"raw": raw, **topic_by_route},
         tables={**dedup_tables, "sources": sources_table},
+        bands=bands,
         offload=offload,
     )

@@ -265,3 +265,44 @@ def test_records_carry_band_keys_as_the_hex_strings_of_the_schema() -> None:
     assert wire["bands"] == [band_hex(k) for k in prints.bands]
     assert all(len(k) == 12 for k in wire["bands"])
     assert Fingerprints.from_dict(wire) == prints
+
+
+def test_bands_rebuilt_from_sketches_and_timeline_equal_the_bands_kept() -> None:
+    """The worker keeps bands local and rebuilds them after each assignment
+    (``DedupIndex.rebuild_bands``): at every restart of a stream with shared and
+    overflowing bands, replays, revisions and expiry, the rebuilt bands equal
+    the ones the decisions left, and the decisions are the uninterrupted ones."""
+    for make_table, seed in ((dict, 5), (JsonTable, 7)):
+        articles = stream(1_200, seed=seed)
+        uninterrupted, _ = decide_all(dict, articles)
+        tables = {name: make_table() for name in TABLES}
+        index = DedupIndex(*(tables[name] for name in TABLES), options=OPTIONS)
+        decisions, rebuilt = [], 0
+        for n, (article, at) in enumerate(articles):
+            if n and n % 37 == 0:
+                kept = dict(tables["bands"].items())
+                tables = {name: make_table() if name == "bands" else _copy(table, make_table)
+                          for name, table in tables.items()}
+                index = DedupIndex(*(tables[name] for name in TABLES), options=OPTIONS)
+                counts = list(index.rebuild_bands(step=10))
+                assert dict(tables["bands"].items()) == kept
+                rebuilt += counts[-1]
+            d = index.decide(article, now=at)
+            decisions.append(("duplicate", d.duplicate_of, d.method, d.similarity)
+                             if isinstance(d, DuplicateNotice)
+                             else ("unique", d.revision, d.supersedes))
+        assert decisions == uninterrupted
+        assert rebuilt > 1_000  # the sketches of many restarts went through
+
+
+def test_rebuilding_bands_yields_while_it_works() -> None:
+    articles = stream(120, seed=2)
+    tables = {name: {} for name in TABLES}
+    index = DedupIndex(*(tables[name] for name in TABLES), options=OPTIONS)
+    for article, at in articles:
+        index.decide(article, now=at)
+    kept = dict(tables["bands"])
+    tables["bands"].clear()
+    counts = list(index.rebuild_bands(step=5))
+    assert counts == sorted(counts) and len(counts) > 3 and counts[-1] == len(tables["sketches"])
+    assert tables["bands"] == kept

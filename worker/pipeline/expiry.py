@@ -18,7 +18,7 @@ Keys of the timeline mapping:
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -171,6 +171,25 @@ class Timeline:
                 clock.cursor_bucket = clock.origin if bucket == PENDING else bucket + 1
                 clock.cursor_index = 0
         return moved
+
+    def records(self) -> Iterator[tuple[int, Sequence[Any]]]:
+        """(bucket, record) of every record not swept yet, in the order written:
+        the pending bucket first (written before the clock started), then the
+        buckets from the sweep cursor up to the watermark."""
+        clock = self.clock()
+        if clock is None:
+            buckets, start = [PENDING], 0
+        else:
+            first = clock.origin if clock.cursor_bucket == PENDING else clock.cursor_bucket
+            pending = [PENDING] if clock.cursor_bucket == PENDING else []
+            buckets, start = pending + list(range(first, clock.watermark + 1)), clock.cursor_index
+        table = self.table
+        for n, bucket in enumerate(buckets):
+            count = int(table.get(f"n:{bucket}") or 0)
+            for index in range(start if n == 0 else 0, count):
+                record = table.get(f"e:{bucket}:{index}")
+                if record is not None:
+                    yield bucket, record
 
     def record(self, bucket: int, record: Sequence[Any]) -> None:
         """Remember what a decision stamped ``bucket`` wrote, for its expiry."""

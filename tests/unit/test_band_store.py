@@ -1,0 +1,117 @@
+"""worker.band_store: the sequencer's LSH bands in a local RocksDB database,
+rebuilt from the changelogged tables instead of changelogged themselves. The
+dedup agent over it reaches the pure index's decisions and band state, also
+after a restart that has to rebuild the bands from what the tables kept."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.test_agents import captured_sends, sent
+from tests.unit.test_dedup_tables import stream
+from worker.app import create_app
+from worker.band_store import LocalBands
+from worker.pipeline.dedup import DedupIndex
+from worker.pipeline.records import CleanArticle, DuplicateNotice
+from worker.settings import Settings
+
+
+def pure(articles: list[CleanArticle], settings: Settings
+         ) -> tuple[list[Any], list[Any], dict[int, str]]:
+    """(unique, duplicates) as the worker would publish them, and the bands left,
+    from the index over dicts."""
+    bands: dict[int, str] = {}
+    index = DedupIndex({}, {}, bands, {}, {}, options=settings.pipeline_config().dedup)
+    uniques: list[Any] = []
+    duplicates: list[Any] = []
+    for article in articles:
+        d = index.decide(article)
+        if isinstance(d, DuplicateNotice):
+            duplicates.append((d.article_id, d.duplicate_of, d.method, d.similarity))
+        else:
+            uniques.append((d.article.article_id, d.revision, d.supersedes))
+    return uniques, duplicates, bands
+
+
+async def decide(settings: Settings, articles: list[CleanArticle]
+                 ) -> tuple[list[Any], list[Any], dict[int, str]]:
+    """What one worker process publishes for ``articles``, and its bands after."""
+    newswire = create_app(settings, prometheus=False)
+    with captured_sends(newswire) as sends:
+        async with newswire.app.agents["dedup"].test_context() as agent:
+            for article in articles:
+                await agent.put(article.to_dict(), key=article.article_id.encode())
+    uniques = [(v["article_id"], v["revision"], v["supersedes"]) for _, v in sent(sends, "unique")]
+    duplicates = [(v["article_id"], v["duplicate_of"], v["method"], v["similarity"])
+                  for _, v in sent(sends, "duplicates")]
+    bands = dict(newswire.bands.items())
+    newswire.bands.close()
+    # As a process exit would: Faust leaves its databases to the collector.
+    for table in newswire.tables.values():
+        store: Any = table.data
+        for db in getattr(store, "_dbs", {}).values():
+            db.close()
+        getattr(store, "_dbs", {}).clear()
+    return uniques, duplicates, bands
+
+
+@pytest.mark.parametrize("store", ["rocksdb://", "memory://"])
+async def test_the_dedup_agent_decides_as_the_index_with_local_bands(
+    tmp_path: Path, store: str
+) -> None:
+    """A one-day window over articles half an hour apart: bands are written for
+    every unique article and deleted as each leaves the window."""
+    articles = [article for article, _ in stream(200, seed=3)]
+    settings = Settings(store=store, datadir=str(tmp_path / "faust"), processes=0,
+                        dedup_window_days=1.0)
+    uniques, duplicates, bands = await decide(settings, articles)
+    assert (uniques, duplicates, bands) == pure(articles, settings)
+    assert {method for _, _, method, _ in duplicates} == {"url", "exact", "near"}
+    assert bands
+    if store == "rocksdb://":
+        assert (Path(settings.datadir) / "v1" / "tables" / "dedup-bands-local.db").is_dir()
+
+
+async def test_a_restart_rebuilds_the_bands_from_the_tables(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second process finds the first one's tables on disk and an empty band
+    database: it rebuilds the bands before its first decision, and its near
+    duplicates of articles the first process saw are the pure index's."""
+    articles = [article for article, _ in stream(300, seed=4)]
+    settings = Settings(store="rocksdb://", datadir=str(tmp_path / "faust"), processes=0)
+    first = await decide(settings, articles[:150])
+    with caplog.at_level(logging.INFO, logger="newswire"):
+        second = await decide(settings, articles[150:])
+    uniques, duplicates, bands = pure(articles, settings)
+    assert first[0] + second[0] == uniques
+    assert first[1] + second[1] == duplicates
+    assert second[2] == bands
+    rebuilt = [r.getMessage() for r in caplog.records if "rebuilt the LSH bands" in r.message]
+    assert len(rebuilt) == 1 and not rebuilt[0].startswith("rebuilt the LSH bands of 0 ")
+    # Near duplicates across the restart: decided from rebuilt bands.
+    first_ids = {u[0] for u in first[0]}
+    assert any(m == "near" and of in first_ids for _, of, m, _ in second[1])
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_local_bands_many_keys_at_once(tmp_path: Path, on_disk: bool) -> None:
+    bands = LocalBands(tmp_path / "bands.db" if on_disk else None)
+    bands.set_many({1: "a" * 16, 2**48 - 1: "b" * 32})
+    assert bands.get_many([1, 3, 2**48 - 1]) == ["a" * 16, None, "b" * 32]
+    # State from before int band keys names a key in 12 hex digits: the same key.
+    assert bands["000000000001"] == "a" * 16
+    bands["00000000000a"] = "c" * 16
+    assert bands[10] == "c" * 16
+    assert sorted(bands) == [1, 10, 2**48 - 1] and len(bands) == 3
+    bands.delete_many([1, "00000000000a"])
+    assert dict(bands.items()) == {2**48 - 1: "b" * 32}
+    with pytest.raises(KeyError):
+        del bands[1]
+    bands.clear()
+    assert len(bands) == 0 and bands.get(2**48 - 1) is None
+    bands.close()
