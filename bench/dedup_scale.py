@@ -10,10 +10,9 @@ URL. Event times advance evenly, so expiry runs as in a steady stream.
 RocksDB tables are opened exactly as Faust opens them
 (``faust.stores.rocksdb.RocksDBOptions(...).open``), and wrapped in a
 MutableMapping that serialises keys and values with orjson, as the app's
-table schema does, deletes blindly as Faust's store does, and reads many keys
-in one multi-get and writes or deletes them in one write batch as the worker
-does on the bands table (``worker.table_batches``; the worker's changelog
-records come on top).
+table schema does, and deletes blindly as Faust's store does; the bands are
+the worker's own local database (``worker.band_store.LocalBands``: one
+multi-get, one write batch, no changelog).
 """
 
 from __future__ import annotations
@@ -30,13 +29,13 @@ from typing import Any
 
 import numpy as np
 import orjson
-from rocksdict import WriteBatch
 
+from worker.band_store import LocalBands
 from worker.pipeline.dedup import DedupIndex, DedupOptions, canonical_url, make_article_id
 from worker.pipeline.minhash import DEFAULT_SCHEME, band_keys, encode_signature, slots_of
 from worker.pipeline.records import CleanArticle, DuplicateNotice, Fingerprints
 
-TABLES = ("urls", "hashes", "bands", "sketches", "timeline")
+TABLES = ("urls", "hashes", "sketches", "timeline")  # Faust tables in the worker
 T0 = 1_717_200_000.0
 
 
@@ -55,27 +54,6 @@ class RocksTable(MutableMapping[str, Any]):
     def get(self, key: str, default: Any = None) -> Any:
         raw = self.db.get(orjson.dumps(key))
         return default if raw is None else orjson.loads(raw)
-
-    def get_many(self, keys: list[str]) -> list[Any]:
-        """One multi-get, as the worker reads the bands table (worker.table_batches)."""
-        raw = self.db.get([orjson.dumps(key) for key in keys])
-        return [None if value is None else orjson.loads(value) for value in raw]
-
-    def set_many(self, items: dict[Any, Any]) -> None:
-        """One write batch, as the worker writes the bands table."""
-        self._write([(orjson.dumps(k), orjson.dumps(v)) for k, v in items.items()])
-
-    def delete_many(self, keys: list[Any]) -> None:
-        self._write([(orjson.dumps(key), None) for key in keys])
-
-    def _write(self, records: list[tuple[bytes, bytes | None]]) -> None:
-        batch = WriteBatch(raw_mode=True)
-        for key, value in records:
-            if value is None:
-                batch.delete(key)
-            else:
-                batch.put(key, value)
-        self.db.write(batch)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.db[orjson.dumps(key)] = orjson.dumps(value)
@@ -97,6 +75,7 @@ class RocksTable(MutableMapping[str, Any]):
 class RocksTables:
     root: Path
     dbs: dict[str, Any]
+    bands: LocalBands
 
     @classmethod
     def open(cls, root: Path, **options: Any) -> RocksTables:
@@ -107,11 +86,15 @@ class RocksTables:
         for name in TABLES:
             (root / name).mkdir(parents=True, exist_ok=True)
             dbs[name] = opener.open(root / name)
-        return cls(root, dbs)
+        bands = LocalBands(root / "bands", **{k: v for k, v in options.items() if k in (
+            "write_buffer_size", "max_write_buffer_number", "block_cache_size")})
+        bands.clear()  # opens it
+        dbs["bands"] = bands.database
+        return cls(root, dbs, bands)
 
     def index(self, options: DedupOptions) -> DedupIndex:
-        t: dict[str, RocksTable] = {name: RocksTable(db) for name, db in self.dbs.items()}
-        return DedupIndex(t["urls"], t["hashes"], t["bands"], t["sketches"], t["timeline"],
+        t = {name: RocksTable(self.dbs[name]) for name in TABLES}
+        return DedupIndex(t["urls"], t["hashes"], self.bands, t["sketches"], t["timeline"],
                           options=options)
 
     def settle(self) -> None:
@@ -132,14 +115,16 @@ class RocksTables:
 
     def disk_bytes(self) -> dict[str, int]:
         out = {}
-        for name in TABLES:
+        for name in self.dbs:
             out[name] = sum(f.stat().st_size for f in (self.root / name).rglob("*")
                             if f.is_file() and f.suffix == ".sst")
         return out
 
     def close(self) -> None:
-        for db in self.dbs.values():
-            db.close()
+        for name, db in self.dbs.items():
+            if name != "bands":
+                db.close()
+        self.bands.close()
 
 
 def rss_bytes() -> int:

@@ -203,13 +203,32 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
         **rocksdb_caps,
     )
     index = DedupIndex(bands=bands, options=config.dedup, **dedup_tables)
-    bands_stale = [True]
+    # "stale" after every assignment (the tables may hold what another worker
+    # wrote), "rebuilding", then "ready"; and the tables' version after the last
+    # decision, for the stamp.
+    bands_state = ["stale"]
+    tables_version: list[bytes | None] = [None]
 
     async def on_assigned(sender: Any, assigned: Any = None, **kwargs: Any) -> None:
-        # The tables may now hold what another worker wrote: rebuild from them.
-        bands_stale[0] = True
+        bands_state[0] = "stale"
+
+    def stamp_bands() -> None:
+        # Giving up the sequencer (a rebalance, a stop): the bands match the
+        # tables as the last decision left them. A decision after this (a stop
+        # while the agent still runs) unstamps them, or moves the tables on.
+        if bands_state[0] == "ready" and tables_version[0] is not None:
+            bands.set_stamp(tables_version[0])
+
+    async def on_revoked(sender: Any, revoked: Any = None, **kwargs: Any) -> None:
+        stamp_bands()  # Faust sends this once the agents have finished their events
 
     app.on_partitions_assigned.connect(on_assigned)  # type: ignore[arg-type]
+    app.on_partitions_revoked.connect(on_revoked)  # type: ignore[arg-type]
+
+    @app.service
+    class BandStamp(mode.Service):  # on a stop Faust revokes nothing
+        async def on_stop(self) -> None:
+            stamp_bands()
     # Learned boilerplate per source, co-partitioned with by_source (same key,
     # same partition count): the worker cleaning a source holds its statistics.
     # Keys are the raw source bytes: a table without a key type reads its changelog
@@ -350,17 +369,30 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
             )
             await publish("cleaned", result.article_id, result.to_dict(), result.origin)
 
-    async def rebuild_bands() -> None:
-        # Cleared first: an assignment during the rebuild asks for another one.
-        bands_stale[0] = False
-        done, seconds = await rebuild(index, bands)
-        log.info("rebuilt the LSH bands of %d sketches in %.1f s", done, seconds)
+    async def prepare_bands() -> None:
+        """Bands that match the tables, before the first decision after an
+        assignment: kept if stamped with the tables' version, else rebuilt."""
+        bands_state[0] = "stale"  # also after a rebuild that was cut short
+        while bands_state[0] == "stale":
+            # An assignment during the rebuild makes it stale again: once more.
+            bands_state[0] = "rebuilding"
+            version = orjson.dumps(index.state_version())
+            if bands.stamp() == version:
+                log.info("the local LSH bands match the tables: kept, not rebuilt")
+            else:
+                done, seconds = await rebuild(index, bands)
+                log.info("rebuilt the LSH bands of %d sketches in %.1f s", done, seconds)
+            bands.set_stamp(None)  # decisions change them from here on
+            tables_version[0] = version
+            if bands_state[0] == "rebuilding":
+                bands_state[0] = "ready"
 
     async def dedup_one(value: Any) -> None:
-        if bands_stale[0]:
-            await rebuild_bands()
+        if bands_state[0] != "ready":
+            await prepare_bands()
         with metrics.STAGE_SECONDS.labels(stage="dedup").time():
             decision = dedup_stage(CleanRecord.from_dict(value), index)
+            tables_version[0] = orjson.dumps(index.state_version())
         if isinstance(decision, DuplicateNotice):
             metrics.DUPLICATES.labels(method=decision.method).inc()
             recent.duplicate(decision)

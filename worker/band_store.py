@@ -4,10 +4,12 @@ Bands are derived state: every band entry is an article's handle under one of
 the band keys its sketch lists, and ``DedupIndex.rebuild_bands`` rebuilds them
 exactly from the sketches and timeline tables (which are changelogged). Kept in
 a Faust table they cost 32 changelog records per unique article, to write and
-to restore after every takeover: seven times what the other tables cost. So
-the worker keeps them in a RocksDB database of its own, beside Faust's tables
-(``LocalBands``), and rebuilds it from the recovered tables whenever it is
-assigned partitions (``rebuild``), before the sequencer's next decision.
+to restore after every takeover: six times what the other tables cost. So the
+worker keeps them in a RocksDB database of its own, beside Faust's tables
+(``LocalBands``), and after every assignment, before the sequencer's next
+decision, either finds them stamped with the version of the tables it
+recovered (it gave up the sequencer cleanly and nobody wrote since) or
+rebuilds them from those tables (``rebuild``).
 
 A dict would be simpler and faster, but at a million articles in the window
 32 million keys take gigabytes of RAM; RocksDB keeps them on disk within the
@@ -29,6 +31,8 @@ from worker.pipeline.dedup import DedupIndex
 
 # Band keys are 48-bit ints (worker.pipeline.minhash.band_keys).
 _KEY_BYTES = 6
+# Where the stamp goes: no band key is this long.
+_STAMP = b"newswire: tables version"
 
 
 def _key(key: int | str) -> bytes:
@@ -39,7 +43,13 @@ def _key(key: int | str) -> bytes:
 class LocalBands(MutableMapping[Any, str]):
     """Band key -> concatenated article handles, in a RocksDB database at ``path``
     (a dict when ``path`` is None: the ``memory://`` store), with the many-key
-    calls ``DedupIndex`` uses: one multi-get, one write batch."""
+    calls ``DedupIndex`` uses: one multi-get, one write batch.
+
+    The database has no write-ahead log: after a crash it may have lost its last
+    writes, so it is trusted only under a stamp (``set_stamp``): the version of
+    the tables it was known to match, written when the worker gives up the
+    sequencer (a rebalance, a stop) and made durable with a flush. The first
+    band write after that removes the stamp, durably, before it writes."""
 
     def __init__(self, path: Path | None, *, write_buffer_size: int = 8 << 20,
                  max_write_buffer_number: int = 2, block_cache_size: int = 16 << 20) -> None:
@@ -47,13 +57,15 @@ class LocalBands(MutableMapping[Any, str]):
         self._caps = (write_buffer_size, max_write_buffer_number, block_cache_size)
         self._memory: dict[bytes, bytes] | None = None
         self._db: Any = None
+        self._stamped = True  # until read: what a previous run left may carry one
 
-    def _open(self) -> None:
-        """A new, empty database (or dict): whatever a previous run left is stale."""
+    def _open(self, *, empty: bool) -> None:
+        """The database a previous run left (``empty``: a new, empty one)."""
         if self.path is None:
-            self._memory = {}
+            if empty or self._memory is None:
+                self._memory = {}
             return
-        if self.path.exists():
+        if empty and self.path.exists():
             shutil.rmtree(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         buffer, buffers, cache = self._caps
@@ -66,7 +78,7 @@ class LocalBands(MutableMapping[Any, str]):
         table.set_bloom_filter(10, block_based=True)
         options.set_block_based_table_factory(table)
         self._db = Rdict(str(self.path), options=options)
-        # No write-ahead log: the database is rebuilt at every start, never recovered.
+        # No write-ahead log: the stamp (flushed) says when the files can be trusted.
         writes = WriteOptions()
         # A property at run time; rocksdict's stub declares a method.
         writes.disable_wal = True  # type: ignore[method-assign,assignment]
@@ -77,12 +89,45 @@ class LocalBands(MutableMapping[Any, str]):
         if self._db is not None:
             self._db.close()
             self._db = None
-        self._open()
+        self._open(empty=True)
+        self._stamped = False
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+    @property
+    def database(self) -> Any:
+        """The rocksdict database, None until first use or in memory."""
+        return self._db
+
+    # -- the stamp -------------------------------------------------------------------
+
+    def stamp(self) -> bytes | None:
+        """The table version these bands were stamped with, if they still are."""
+        value = self._store().get(_STAMP)
+        return bytes(value) if value is not None else None
+
+    def set_stamp(self, version: bytes | None) -> None:
+        """Stamp the bands as matching tables of ``version`` (None: remove the
+        stamp), durably: the memtables are flushed to files."""
+        store = self._store()
+        if version is not None:
+            store[_STAMP] = version
+        elif store.get(_STAMP) is not None:
+            del store[_STAMP]
+        if self._db is not None:
+            self._db.flush()
+        self._stamped = version is not None
+
+    def _writable(self) -> Any:
+        store = self._store()
+        if self._stamped:
+            self.set_stamp(None)
+        return store
+
+    # -- many keys at once -----------------------------------------------------------
 
     def get_many(self, keys: list[Any]) -> list[str | None]:
         store = self._store()
@@ -91,7 +136,7 @@ class LocalBands(MutableMapping[Any, str]):
         return [None if value is None else value.decode("ascii") for value in raw]
 
     def set_many(self, items: dict[Any, str]) -> None:
-        store = self._store()
+        store = self._writable()
         if self._db is None:
             for key, value in items.items():
                 store[_key(key)] = value.encode("ascii")
@@ -102,7 +147,7 @@ class LocalBands(MutableMapping[Any, str]):
         store.write(batch)
 
     def delete_many(self, keys: list[Any]) -> None:
-        store = self._store()
+        store = self._writable()
         if self._db is None:
             for key in keys:
                 del store[_key(key)]
@@ -120,7 +165,7 @@ class LocalBands(MutableMapping[Any, str]):
 
     def _store(self) -> Any:
         if self._db is None and self._memory is None:
-            self._open()
+            self._open(empty=False)
         return self._db if self._db is not None else self._memory
 
     def __getitem__(self, key: Any) -> str:
@@ -130,10 +175,10 @@ class LocalBands(MutableMapping[Any, str]):
         return str(value.decode("ascii"))
 
     def __setitem__(self, key: Any, value: str) -> None:
-        self._store()[_key(key)] = value.encode("ascii")
+        self._writable()[_key(key)] = value.encode("ascii")
 
     def __delitem__(self, key: Any) -> None:
-        store = self._store()
+        store = self._writable()
         if self._db is None:
             del store[_key(key)]
         elif store.get(_key(key)) is None:
@@ -144,11 +189,11 @@ class LocalBands(MutableMapping[Any, str]):
     def __iter__(self) -> Iterator[int]:
         # keys(): iterating an Rdict itself does not give its keys.
         for raw in self._store().keys():  # noqa: SIM118
-            yield int.from_bytes(raw, "big")
+            if len(raw) == _KEY_BYTES:  # not the stamp
+                yield int.from_bytes(raw, "big")
 
     def __len__(self) -> int:
-        store = self._store()
-        return len(store) if self._db is None else sum(1 for _ in store.keys())  # noqa: SIM118
+        return sum(1 for _ in self)
 
 
 async def rebuild(index: DedupIndex, bands: LocalBands) -> tuple[int, float]:

@@ -6,6 +6,7 @@ after a restart that has to rebuild the bands from what the tables kept."""
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +38,17 @@ def pure(articles: list[CleanArticle], settings: Settings
     return uniques, duplicates, bands
 
 
-async def decide(settings: Settings, articles: list[CleanArticle]
+async def decide(settings: Settings, articles: list[CleanArticle], *, revoke: bool = False
                  ) -> tuple[list[Any], list[Any], dict[int, str]]:
-    """What one worker process publishes for ``articles``, and its bands after."""
+    """What one worker process publishes for ``articles``, and its bands after;
+    ``revoke``: then it gives up its partitions, as in a rebalance."""
     newswire = create_app(settings, prometheus=False)
     with captured_sends(newswire) as sends:
         async with newswire.app.agents["dedup"].test_context() as agent:
             for article in articles:
                 await agent.put(article.to_dict(), key=article.article_id.encode())
+            if revoke:
+                await newswire.app.on_partitions_revoked.send(set())
     uniques = [(v["article_id"], v["revision"], v["supersedes"]) for _, v in sent(sends, "unique")]
     duplicates = [(v["article_id"], v["duplicate_of"], v["method"], v["similarity"])
                   for _, v in sent(sends, "duplicates")]
@@ -96,6 +100,74 @@ async def test_a_restart_rebuilds_the_bands_from_the_tables(
     # Near duplicates across the restart: decided from rebuilt bands.
     first_ids = {u[0] for u in first[0]}
     assert any(m == "near" and of in first_ids for _, of, m, _ in second[1])
+
+
+def messages(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if text in r.getMessage()]
+
+
+async def test_bands_given_up_cleanly_are_kept_unless_the_tables_moved_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rebalance stamps the bands with the tables' version. The next process
+    over the same tables keeps them; bands stamped with an older version than
+    the tables (another worker decided in between) are rebuilt. The decisions
+    are the pure index's either way."""
+    articles = [article for article, _ in stream(300, seed=4)]
+    settings = Settings(store="rocksdb://", datadir=str(tmp_path / "faust"), processes=0)
+    database = Path(settings.datadir) / "v1" / "tables" / "dedup-bands-local.db"
+    caplog.set_level(logging.INFO, logger="newswire")
+    first = await decide(settings, articles[:100], revoke=True)
+    stamped_after_first = tmp_path / "stamped-after-first"
+    shutil.copytree(database, stamped_after_first)
+    second = await decide(settings, articles[100:200], revoke=True)
+    assert len(messages(caplog, "kept, not rebuilt")) == 1
+    assert len(messages(caplog, "rebuilt the LSH bands")) == 1  # the first, empty
+    # As if this host had held the sequencer after the first part only.
+    shutil.rmtree(database)
+    shutil.copytree(stamped_after_first, database)
+    third = await decide(settings, articles[200:])
+    assert len(messages(caplog, "kept, not rebuilt")) == 1
+    assert len(messages(caplog, "rebuilt the LSH bands")) == 2
+    uniques, duplicates, bands = pure(articles, settings)
+    assert first[0] + second[0] + third[0] == uniques
+    assert first[1] + second[1] + third[1] == duplicates
+    assert third[2] == bands
+
+
+async def test_bands_not_given_up_cleanly_are_rebuilt(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No stamp (a crash, a SIGKILL): rebuilt, even over the same tables."""
+    articles = [article for article, _ in stream(120, seed=6)]
+    settings = Settings(store="rocksdb://", datadir=str(tmp_path / "faust"), processes=0)
+    caplog.set_level(logging.INFO, logger="newswire")
+    first = await decide(settings, articles[:60])
+    second = await decide(settings, articles[60:])
+    assert not messages(caplog, "kept, not rebuilt")
+    assert len(messages(caplog, "rebuilt the LSH bands")) == 2
+    assert (first[0] + second[0], first[1] + second[1], second[2]) == pure(articles, settings)
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+def test_the_stamp_is_durable_and_the_first_write_removes_it(
+    tmp_path: Path, on_disk: bool
+) -> None:
+    path = tmp_path / "bands.db" if on_disk else None
+    bands = LocalBands(path)
+    bands.set_many({7: "a" * 16})
+    bands.set_stamp(b"[1,2]")
+    assert bands.stamp() == b"[1,2]" and list(bands) == [7]  # the stamp is no band
+    if on_disk:
+        bands.close()
+        bands = LocalBands(path)
+        assert bands.stamp() == b"[1,2]" and bands[7] == "a" * 16
+    bands.set_many({8: "b" * 16})
+    assert bands.stamp() is None
+    if on_disk:
+        bands.close()
+        assert LocalBands(path).stamp() is None  # removed durably, before the write
+    bands.close()
 
 
 @pytest.mark.parametrize("on_disk", [True, False])

@@ -612,6 +612,34 @@ def test_expired_state_is_swept_from_every_table() -> None:
     assert not any(k.startswith("e:") and v[2] == handle for k, v in t["timeline"].items())
 
 
+def test_the_state_version_moves_with_every_change_to_the_bands() -> None:
+    """The version the worker stamps its local bands with (worker/band_store.py)
+    changes with every indexed article and every sweep, and with nothing that
+    leaves the bands as they were."""
+    t = tables()
+    index = index_over(t)
+    seen = [index.state_version()]
+
+    def changed() -> bool:
+        seen.append(index.state_version())
+        return seen[-1] not in seen[:-1]
+
+    unique(index.decide(make(None, body(FERRY), None)))  # no time yet: the pending bucket
+    assert changed()
+    first = make("https://valley-times.example/ferry", body(BAKERY))
+    unique(index.decide(first))
+    assert changed()
+    bands = dict(t["bands"])
+    # An exact copy without a URL writes nothing: the same version, the same bands.
+    duplicate(index.decide(make(None, body(BAKERY))))
+    assert not changed() and t["bands"] == bands
+    # Time moves on: each later article indexes itself and sweeps the old ones.
+    for n in range(6):
+        index.decide(make(f"https://d.example/{n}", body(FERRY[:3]) + f" {n}", later(8 + n)))
+        assert changed()
+    assert first.article_id[:16] not in t["sketches"]
+
+
 class CountingTable(dict[str, Any]):
     """A dict that counts lookups and writes and refuses to be scanned."""
 

@@ -651,6 +651,12 @@ class DedupIndex:
 
     # -- bands as derived state ----------------------------------------------------
 
+    def state_version(self) -> list[Any]:
+        """Changes whenever the bands may have (``Timeline.version``): each indexed
+        article writes a timeline record, and each sweep moves the clock. Bands
+        kept beside tables of the same version need no rebuild."""
+        return self._clock.version()
+
     def rebuild_bands(self, step: int = 1000) -> Iterator[int]:
         """Fill an empty ``bands`` mapping from the sketches, in the order the
         timeline recorded their decisions, to the state the decisions and the

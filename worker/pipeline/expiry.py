@@ -191,6 +191,21 @@ class Timeline:
                 if record is not None:
                     yield bucket, record
 
+    def version(self) -> list[Any]:
+        """What changes whenever a record is written or swept: the clock (watermark
+        and sweep cursor), the record counts of the pending and the watermark's
+        bucket, and the last record written. Records are only appended, at the
+        watermark (or, before the clock starts, to the pending bucket), and every
+        sweep moves the cursor, so a state that went on from another never shows
+        its version again; the last record tells apart two states that went on
+        from a common one by as many records."""
+        clock = self.table.get(_CLOCK)
+        pending = int(self.table.get(f"n:{PENDING}") or 0)
+        bucket = PENDING if clock is None else int(clock[0])
+        count = pending if clock is None else int(self.table.get(f"n:{bucket}") or 0)
+        last = self.table.get(f"e:{bucket}:{count - 1}") if count else None
+        return [clock, pending, count, last]
+
     def record(self, bucket: int, record: Sequence[Any]) -> None:
         """Remember what a decision stamped ``bucket`` wrote, for its expiry."""
         count_key = f"n:{bucket}"
