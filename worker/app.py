@@ -21,7 +21,6 @@ import faust
 import mode
 import orjson
 from faust.exceptions import ProducerSendError
-from faust.sensors.prometheus import setup_prometheus_sensors
 from faust.streams import _current_event
 
 from worker import codecs, metrics, observability, transport
@@ -456,8 +455,7 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
                           settings.public_topics)
 
     if prometheus:
-        # A distinct prefix keeps Faust's own series apart from newswire_*.
-        setup_prometheus_sensors(app, pattern="/metrics", name_prefix="faust")
+        observability.install_faust_sensor(app)
 
     return Newswire(
         app=app,

@@ -90,12 +90,12 @@ def newswire_series() -> dict[str, set[str]]:
 
 @cache
 def faust_series() -> dict[str, set[str]]:
-    """The series of Faust's Prometheus sensor, under the prefix app.py gives it."""
+    """The series of Faust's Prometheus sensor, under the prefix observability.py gives it."""
     from faust.sensors.prometheus import FaustMetrics
 
-    app_source = (ROOT / "worker" / "app.py").read_text(encoding="utf-8")
-    prefix = re.search(r"setup_prometheus_sensors\([^)]*name_prefix=\"(\w+)\"", app_source)
-    assert prefix, "app.py no longer sets up Faust's sensor with a name_prefix"
+    source = (ROOT / "worker" / "observability.py").read_text(encoding="utf-8")
+    prefix = re.search(r"setup_prometheus_sensors\([^)]*name_prefix=\"(\w+)\"", source)
+    assert prefix, "observability.py no longer sets up Faust's sensor with a name_prefix"
     created = FaustMetrics.create(CollectorRegistry(), prefix[1])
     members = created if isinstance(created, tuple) else vars(created).values()
     series: dict[str, set[str]] = {}
