@@ -11,8 +11,10 @@ fix in worker/read_positions.py ("Reads before the seek to the commit" in
 README) that went wrong in 4 of 6 runs: records fetched while the tables were
 restored were processed, then read again from the committed offset, and the
 syndicated copy, re-processed after the window had moved past it, was decided
-twice (a duplicate, then unique). A restart that keeps its local state is the
-kill-and-restart test in test_faults.py.
+twice (a duplicate, then unique). The last restart keeps the local state
+after a clean stop, as a deploy does: the local LSH bands are kept, not
+rebuilt. A restart after a crash with the local state is the kill-and-restart
+test in test_faults.py.
 """
 
 from __future__ import annotations
@@ -126,3 +128,17 @@ def test_dedup_window_expires_in_event_time_across_restarts(start_worker: Any) -
     assert seen[later][0] == "enriched", "expired state still matched after a restart"
     assert seen[later][1] != original
     assert seen[recent_copy] == ("duplicate", seen["https://filler41.example/story"][1])
+
+    # A clean restart that keeps the local state: the stop stamped the local LSH
+    # bands with the tables' version, the new process keeps them instead of
+    # rebuilding them (worker/band_store.py), and a near copy of a story still in
+    # the window is found through them.
+    worker.env["NEWSWIRE_LOG_LEVEL"] = "info"
+    worker.stop()
+    worker.start()
+    edited = "https://county-wire.example/story-40-with-a-note"
+    produce(settings, [raw(edited, filler(40) + "\n\nAn editor's note was added later.", 48)])
+    seen = decided(settings, {first, copy, *filler_urls, later, recent_copy, edited})
+    assert seen[edited] == ("duplicate", seen["https://filler40.example/story"][1])
+    log = worker.log_path.read_text(errors="replace")
+    assert "the local LSH bands match the tables: kept, not rebuilt" in log, worker.log_tail()
