@@ -568,7 +568,8 @@ def run_rebuild(articles: int, workdir: Path | None) -> None:
 
 
 def buffer_bound(options: dict[str, Any]) -> int:
-    """The most RocksDB may hold in memtables and block cache over the five tables."""
+    """The most RocksDB may hold in memtables and block cache over the five
+    databases (four tables and the local bands)."""
     from faust.stores.rocksdb import RocksDBOptions
 
     o = RocksDBOptions(**options)

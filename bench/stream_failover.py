@@ -3,8 +3,9 @@
 The worker runs without standby replicas (worker/app.py, README "No standby
 replicas"): when one of two workers dies, the survivor rebuilds the tables of
 the partitions it inherits from their changelogs before it processes them. For
-the dedup sequencer that is its five tables (one partition each) and, for the
-by-source partitions it inherits, the learned-boilerplate table.
+the dedup sequencer that is its four tables (one partition each; it then
+rebuilds the local LSH bands from them) and, for the by-source partitions it
+inherits, the learned-boilerplate table.
 
 Two workers of one group start on fresh topics (NER off). Optionally
 ``--failover-prefill`` short synthetic articles are fed first as one backlog,

@@ -299,7 +299,7 @@ def _store_hashes_with_keys(table: MutableMapping[Any, Any]) -> None:
 
 def _put_all(store: MutableMapping[Any, Any], items: dict[Any, Any]) -> None:
     """``store.update(items)``: one C-level call for a dict; one batch for a table
-    that writes many keys at once (``set_many``: the worker's bands table); key
+    that writes many keys at once (``set_many``: the worker's local bands); key
     by key for anything else (Faust's RocksDB-backed tables have no working
     update())."""
     if isinstance(store, dict):
