@@ -389,6 +389,9 @@ def create_app(settings: Settings, *, prometheus: bool = True) -> Newswire:
     async def dedup_one(value: Any) -> None:
         if bands_state[0] != "ready":
             await prepare_bands()
+        # None while deciding: a decision cut short (an exception in it) may
+        # leave the bands and the tables apart, and is no state to stamp.
+        tables_version[0] = None
         with metrics.STAGE_SECONDS.labels(stage="dedup").time():
             decision = dedup_stage(CleanRecord.from_dict(value), index)
             tables_version[0] = orjson.dumps(index.state_version())

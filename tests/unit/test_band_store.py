@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import worker.app as app_module
 from tests.unit.test_agents import captured_sends, sent
 from tests.unit.test_dedup_tables import stream
 from worker.app import create_app
@@ -147,6 +148,37 @@ async def test_bands_not_given_up_cleanly_are_rebuilt(
     assert not messages(caplog, "kept, not rebuilt")
     assert len(messages(caplog, "rebuilt the LSH bands")) == 2
     assert (first[0] + second[0], first[1] + second[1], second[2]) == pure(articles, settings)
+
+
+async def test_a_decision_cut_short_leaves_nothing_to_stamp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision that fails after writing bands (an exception in it) leaves
+    bands and tables apart: a rebalance after it stamps nothing, so the next
+    owner rebuilds."""
+    articles = [article for article, _ in stream(30, seed=2)]
+    settings = Settings(store="rocksdb://", datadir=str(tmp_path / "faust"), processes=0)
+    newswire = create_app(settings, prometheus=False)
+    decide_for_real = app_module.dedup_stage
+
+    def fails_at_the_twentieth(article: Any, index: DedupIndex) -> Any:
+        if article is not None and article.article_id == articles[19].article_id:
+            index.bands.set_many({1: "x" * 16})
+            raise RuntimeError("cut short")
+        return decide_for_real(article, index)
+
+    monkeypatch.setattr(app_module, "dedup_stage", fails_at_the_twentieth)
+    with captured_sends(newswire):
+        async with newswire.app.agents["dedup"].test_context() as agent:
+            for article in articles[:19]:
+                await agent.put(article.to_dict(), key=article.article_id.encode())
+            await newswire.app.on_partitions_revoked.send(set())
+            assert newswire.bands.stamp() is not None  # a clean hand-over
+            with pytest.raises(RuntimeError, match="cut short"):
+                await agent.put(articles[19].to_dict(), key=articles[19].article_id.encode())
+            await newswire.app.on_partitions_revoked.send(set())
+            assert newswire.bands.stamp() is None
+    newswire.bands.close()
 
 
 @pytest.mark.parametrize("on_disk", [True, False])
