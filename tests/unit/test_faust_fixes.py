@@ -289,3 +289,27 @@ async def test_a_batch_fetched_as_flow_stops_is_read_again_without_a_commit() ->
         base.seek_to_committed = original
     assert delivered == []
     assert refetched == [(tp, 3)]
+
+
+async def test_seeks_run_on_the_consumer_thread(tmp_path: Any) -> None:
+    """aiokafka's seek drops the partition's fetched records, which the consumer
+    thread reads: Faust called it from the event loop's thread, and the race
+    killed a worker (KeyError in aiokafka's fetched_records). Seeks now go
+    through the consumer thread's call queue."""
+    nw = create_app(Settings(store="memory://", datadir=str(tmp_path), processes=0),
+                    prometheus=False)
+    consumer: Any = nw.app.consumer
+    calls: list[Any] = []
+
+    class ConsumerThread:
+        def seek(self, tp: TP, offset: int) -> None:
+            calls.append(("seek", tp, offset))
+
+        async def call_thread(self, fun: Any, *args: Any) -> Any:
+            calls.append(("on the thread", fun.__name__))
+            return fun(*args)
+
+    consumer._thread = ConsumerThread()
+    tp = TP(nw.settings.topic_raw, 1)
+    await consumer.seek(tp, 7)
+    assert calls == [("on the thread", "seek"), ("seek", tp, 7)]
