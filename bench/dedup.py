@@ -534,9 +534,10 @@ def run_rebuild(articles: int, workdir: Path | None) -> None:
         started = time.perf_counter()
         done = 0
         while done < articles:
-            for article in stream.chunk(min(2_000, articles - done)):
+            chunk = stream.chunk(min(2_000, articles - done))
+            for article in chunk:
                 index.decide(article)
-            done += min(2_000, articles - done)
+            done += len(chunk)
         filled = time.perf_counter() - started
 
         def digest() -> tuple[int, str]:
@@ -548,7 +549,6 @@ def run_rebuild(articles: int, workdir: Path | None) -> None:
 
         before = digest()
         tables.bands.clear()
-        tables.dbs["bands"] = tables.bands.database
         cpu, wall = time.process_time(), time.perf_counter()
         indexed = 0
         for count in index.rebuild_bands(step=10_000):

@@ -89,8 +89,12 @@ class RocksTables:
         bands = LocalBands(root / "bands", **{k: v for k, v in options.items() if k in (
             "write_buffer_size", "max_write_buffer_number", "block_cache_size")})
         bands.clear()  # opens it
-        dbs["bands"] = bands.database
         return cls(root, dbs, bands)
+
+    def databases(self) -> dict[str, Any]:
+        """Every RocksDB database: the tables' and the bands' (a new one after
+        ``bands.clear()``)."""
+        return {**self.dbs, "bands": self.bands.database}
 
     def index(self, options: DedupOptions) -> DedupIndex:
         t = {name: RocksTable(self.dbs[name]) for name in TABLES}
@@ -99,14 +103,14 @@ class RocksTables:
 
     def settle(self) -> None:
         """Flush memtables and compact, so the files hold what the window holds."""
-        for db in self.dbs.values():
+        for db in self.databases().values():
             db.flush()
             db.compact_range(None, None)
 
     def memory(self) -> dict[str, int]:
         """What RocksDB itself holds in memory, summed over the tables."""
         out = {"memtables": 0, "block cache": 0, "index and filters": 0}
-        for db in self.dbs.values():
+        for db in self.databases().values():
             out["memtables"] += db.property_int_value("rocksdb.size-all-mem-tables") or 0
             out["block cache"] += db.property_int_value("rocksdb.block-cache-usage") or 0
             out["index and filters"] += (
@@ -115,15 +119,14 @@ class RocksTables:
 
     def disk_bytes(self) -> dict[str, int]:
         out = {}
-        for name in self.dbs:
+        for name in self.databases():
             out[name] = sum(f.stat().st_size for f in (self.root / name).rglob("*")
                             if f.is_file() and f.suffix == ".sst")
         return out
 
     def close(self) -> None:
-        for name, db in self.dbs.items():
-            if name != "bands":
-                db.close()
+        for db in self.dbs.values():
+            db.close()
         self.bands.close()
 
 
