@@ -14,9 +14,9 @@ import pytest
 
 import worker.app as app_module
 from tests.unit.test_agents import captured_sends, sent
-from tests.unit.test_dedup_tables import stream
+from tests.unit.test_dedup_tables import OPTIONS, TABLES, stream
 from worker.app import create_app
-from worker.band_store import LocalBands
+from worker.band_store import LocalBands, _Spread, rebuild
 from worker.pipeline.dedup import DedupIndex
 from worker.pipeline.records import CleanArticle, DuplicateNotice
 from worker.settings import Settings
@@ -219,3 +219,67 @@ def test_local_bands_many_keys_at_once(tmp_path: Path, on_disk: bool) -> None:
     bands.clear()
     assert len(bands) == 0 and bands.get(2**48 - 1) is None
     bands.close()
+
+
+def decided_tables(n: int, seed: int) -> dict[str, dict[Any, Any]]:
+    """The sequencer's tables over dicts after a stream with shared and
+    overflowing bands, replays, revisions and expiry (max_band_fanout 3)."""
+    tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
+    index = DedupIndex(*(tables[name] for name in TABLES), options=OPTIONS)
+    for article, at in stream(n, seed=seed):
+        index.decide(article, now=at)
+    return tables
+
+
+def over(tables: dict[str, dict[Any, Any]], bands: LocalBands) -> DedupIndex:
+    return DedupIndex(*(bands if name == "bands" else tables[name] for name in TABLES),
+                      options=OPTIONS)
+
+
+@pytest.mark.parametrize("on_disk", [True, False])
+async def test_the_sorted_rebuild_leaves_the_bands_the_decisions_left(
+    tmp_path: Path, on_disk: bool
+) -> None:
+    """``rebuild`` (spread, sort, fold, load whole) gives the bands the decisions
+    left, which ``DedupIndex.rebuild_bands`` (the decisions' own updates,
+    replayed) is tested to give: shared bands in decision order, overflowing
+    ones cut to their newest, expired articles gone."""
+    tables = decided_tables(1_500, seed=5)
+    kept = tables["bands"]
+    values = list(kept.values())
+    assert any(len(v) == 3 * 16 for v in values)  # overflowed, cut back
+    assert any(16 < len(v) < 3 * 16 for v in values)  # shared
+    bands = LocalBands(tmp_path / "bands.db" if on_disk else None)
+    bands.set_many({1: "x" * 16})  # left by an earlier owner: gone after
+    done, _ = await rebuild(over(tables, bands), bands)
+    assert done >= len(tables["sketches"]) > 200  # a revision's sketch comes twice
+    assert dict(bands.items()) == kept
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("bands-rebuild-")]
+    bands.close()
+
+
+def test_the_sorted_rebuild_in_many_scratch_writes_and_table_files(tmp_path: Path) -> None:
+    """Pairs flushed to the scratch files many times, and the bands loaded as many
+    table files: the same bands, readable and writable after."""
+    tables = decided_tables(600, seed=8)
+    bands = LocalBands(tmp_path / "bands.db")
+    bands.clear()
+    index = over(tables, bands)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    spread = _Spread(scratch, flush_at=500)
+    for handle, keys in index.band_entries():
+        spread.add(handle, keys)
+    counts = list(bands.write_sorted(spread.bands(index.band_value, run=25), scratch,
+                                     file_keys=700))
+    assert counts[-1] == len(tables["bands"]) > 5 * 700 and len(counts) > 256  # parts split in runs
+    assert not list(scratch.iterdir())  # the table files were moved into the database
+    assert dict(bands.items()) == tables["bands"]
+    bands.set_many({5: "y" * 16})
+    assert bands[5] == "y" * 16 and len(bands) == len(tables["bands"]) + 1
+    bands.close()
+
+
+def test_a_handle_of_another_length_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="handle of 5 characters"):
+        _Spread(tmp_path).add("short", [1, 2])

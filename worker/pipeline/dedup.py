@@ -18,7 +18,7 @@ import binascii
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import repeat
 from operator import is_
@@ -669,21 +669,44 @@ class DedupIndex:
         and to restore.)
 
         A generator: yields the count of sketches indexed so far every ``step``
-        of them and at the end, so a caller can let other work run in between."""
+        of them and at the end, so a caller can let other work run in between.
+        (The worker's RocksDB bands take a faster way to the same state:
+        ``worker.band_store.rebuild``, from ``band_entries`` and ``band_value``.)"""
         done = 0
-        for _bucket, record in self._clock.records():
-            handle = record[2] if len(record) > 2 else ""
-            stored = self.sketches.get(handle) if handle else None
-            if stored is None:
-                continue
-            # State from before int band keys names them in hex: one key type here.
-            keys = [key if isinstance(key, int) else int(key, 16)
-                    for key in dict.fromkeys(_sketch_keys(stored, self._band_count))]
+        for handle, keys in self.band_entries():
             _put_all(self.bands, self._appended(handle, keys, self._read_bands(keys)))
             done += 1
             if done % step == 0:
                 yield done
         yield done
+
+    def band_entries(self) -> Iterator[tuple[str, list[int]]]:
+        """(handle, band keys) of each sketch the timeline still holds, in the
+        order of its decisions: what joined the bands, in the order it joined."""
+        for _bucket, record in self._clock.records():
+            handle = record[2] if len(record) > 2 else ""
+            stored = self.sketches.get(handle) if handle else None
+            if stored is None:
+                continue
+            keys = _sketch_keys(stored, self._band_count)
+            if keys and not isinstance(keys[0], int):
+                # State from before int band keys names them in hex: one key type here.
+                keys = [int(key, 16) for key in keys]
+            # (A key named twice, in a malformed sketch, joins its band once either
+            # way: the article already holds it the second time.)
+            yield handle, keys
+
+    def band_value(self, handles: Iterable[str]) -> str:
+        """A band's value once ``handles`` have joined it, in this order, from
+        empty: what ``_appended`` leaves, one article at a time."""
+        limit = self.options.max_band_fanout * _HANDLE
+        value = ""
+        for handle in handles:
+            if not value:
+                value = handle
+            elif not _holds(value, handle):
+                value = (value + handle)[-limit:]
+        return value
 
     # -- expiry --------------------------------------------------------------------------
 
