@@ -373,7 +373,10 @@ def run_failover(bootstrap: str, args: argparse.Namespace) -> Failover:
         timed = before + after
         everything = prefill + timed
         deadline = time.monotonic() + args.drain_timeout
-        while any(i.ident not in observer.answers()[0] for i in everything):
+        while True:
+            arrived_so_far = observer.answers()[0]  # once a round: a copy of every answer
+            if all(i.ident in arrived_so_far for i in everything):
+                break
             check()
             if time.monotonic() > deadline:
                 log("failover: drain timeout; some inputs have no output")

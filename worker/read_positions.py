@@ -10,6 +10,17 @@ unprocessed. Here a partition delivers exactly the record after the last one
 delivered, or the one sought: nothing older, and nothing newer unless the jump
 is explained.
 
+A jump as the first record after a seek is never taken for a gap, on any
+topic: it is read again from the offset sought, and accepted only if it
+survives as many seeks as a jump on a gapless topic. Our bookkeeping of a seek
+lags aiokafka's own (the seek runs in the consumer's thread, and aiokafka seeks
+the partitions to their commits one by one, awaiting each commit's lookup), so
+records fetched from the new position in between may have been dropped as
+belonging to the old one, and aiokafka is past them. On an input topic that
+jump was delivered as a transaction gap, and Faust committed the records in it
+unprocessed: 75 inputs of one raw partition lost in a takeover
+(`bench/stream.py --only failover --failover-prefill 10000`, 2026-11-26).
+
 Nor does a partition deliver anything between its assignment and the seek to
 its committed offset. While a takeover or a start without local state restores
 tables from their changelogs, Faust's fetcher is already running, and it
@@ -63,6 +74,8 @@ class ReadPositions(Generic[P]):
         # assigned partitions not yet sought to their committed offset -> the
         # lowest offset dropped meanwhile (None: nothing yet)
         self._awaiting: dict[P, int | None] = {}
+        # partitions that delivered a record since their last seek
+        self._settled: set[P] = set()
 
     def next_offset(self, tp: P) -> int | None:
         return self._next.get(tp)
@@ -72,6 +85,7 @@ class ReadPositions(Generic[P]):
         sought (to their committed offsets, when the rebalance ends)."""
         for tp in tps:
             self._awaiting[tp] = None
+            self._settled.discard(tp)
             self._next.pop(tp, None)
             self._epoch[tp] = self._count_seek()
             self._reseeks.pop(tp, None)
@@ -100,6 +114,7 @@ class ReadPositions(Generic[P]):
         """The consumer was sought to ``offset`` (None: to wherever its reset
         policy puts it, so the first record read is taken as the start)."""
         self._awaiting.pop(tp, None)
+        self._settled.discard(tp)
         self._epoch[tp] = self._count_seek()
         if offset is None or offset < 0:
             self._next.pop(tp, None)
@@ -113,6 +128,7 @@ class ReadPositions(Generic[P]):
             self._epoch[tp] = self._count_seek()
             self._reseeks.pop(tp, None)
             self._awaiting.pop(tp, None)
+            self._settled.discard(tp)
 
     def _count_seek(self) -> int:
         self._seeks += 1
@@ -132,19 +148,24 @@ class ReadPositions(Generic[P]):
         if wanted is None or offset == wanted:
             self._next[tp] = offset + 1
             self._reseeks.pop(tp, None)
+            self._settled.add(tp)
             return Verdict.DELIVER
         if offset < wanted:
             return Verdict.DROP
         epoch = self._epoch.get(tp)
         stale = epoch is not None and epoch > fetched
-        if not stale and not self._gapless(self._topic_of(tp)):
+        settled = tp in self._settled
+        if not stale and settled and not self._gapless(self._topic_of(tp)):
             self._next[tp] = offset + 1  # a real gap: Faust's own gap handling follows
             return Verdict.DELIVER
         if stale:
             return Verdict.DROP_RESEEK
-        # A jump on a gapless topic in a batch fetched after the last seek: the
-        # records in between were fetched and never delivered (Faust drops the
-        # rest of a batch when flow stops), or are gone from Kafka.
+        # A jump in a batch fetched after the last seek, on a gapless topic or as
+        # the first record since that seek: the records in between were fetched
+        # and never delivered (Faust drops the rest of a batch when flow stops;
+        # we drop what comes between aiokafka's seek and our bookkeeping of it),
+        # or are gone from Kafka (or, first after a seek on an input topic, a
+        # transaction marker stands at the offset sought).
         at, seen_in, tries = self._reseeks.get(tp, (wanted, None, 0))
         if at != wanted:
             at, seen_in, tries = wanted, None, 0
@@ -153,6 +174,7 @@ class ReadPositions(Generic[P]):
         if tries > SEEKS_BEFORE_ACCEPTING:
             self._next[tp] = offset + 1
             self._reseeks.pop(tp, None)
+            self._settled.add(tp)
             return Verdict.GONE
         self._reseeks[tp] = (at, epoch, tries)
         return Verdict.DROP_RESEEK

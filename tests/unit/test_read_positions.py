@@ -137,3 +137,39 @@ def test_nothing_is_delivered_between_assignment_and_the_seek_to_the_commit() ->
     p.forget([INTERNAL])  # revoked before its seek
     assert not p.awaits_seek(INTERNAL)
     assert not p.unseen_before_seek(RAW, 0)  # sought: the caller reads it again itself
+
+
+def test_a_jump_first_after_the_seek_to_the_commit_is_read_again_on_an_input_topic() -> None:
+    """The takeover that lost 75 inputs: while the survivor restored its tables,
+    aiokafka sought the raw partition to its commit (2562) and fetched on from
+    there, and those records were dropped, our bookkeeping still awaiting the
+    seek. Once it caught up, the next record fetched (2641) was a jump on an
+    input topic, delivered as a transaction gap and committed over. It has to
+    be read again from the commit instead."""
+    p = positions()
+    p.assigned([RAW])
+    before = p.snapshot()
+    assert deliver(p, RAW, range(2562, 2641), before) == [Verdict.DROP] * 79
+    p.sought(RAW, 2562)  # seek_to_committed returned
+    assert p.admit(RAW, 2641, p.snapshot()) is Verdict.DROP_RESEEK
+    assert p.next_offset(RAW) == 2562
+    p.sought(RAW, 2562)  # the consumer's seek back
+    assert deliver(p, RAW, range(2562, 2645), p.snapshot()) == [Verdict.DELIVER] * 83
+
+
+def test_a_transaction_marker_at_the_offset_sought_is_accepted_after_the_retries() -> None:
+    """On a transactional input topic the committed offset may be a marker's:
+    the first record after the seek then really is one further on, and is
+    delivered once the seeks back have not found the one before it; a later
+    jump, with records delivered since the seek, is a gap at once."""
+    p = positions()
+    p.sought(RAW, 10)
+    assert p.admit(RAW, 11, p.snapshot()) is Verdict.DROP_RESEEK
+    for _ in range(SEEKS_BEFORE_ACCEPTING - 1):
+        p.sought(RAW, 10)
+        assert p.admit(RAW, 11, p.snapshot()) is Verdict.DROP_RESEEK
+    p.sought(RAW, 10)
+    assert p.admit(RAW, 11, p.snapshot()) is Verdict.GONE
+    fetched = p.snapshot()
+    assert p.admit(RAW, 12, fetched) is Verdict.DELIVER
+    assert p.admit(RAW, 14, fetched) is Verdict.DELIVER  # a marker at 13
