@@ -59,6 +59,8 @@ _HANDLE = 16
 # held, ~125,000 pairs (1.5 MB) each, the most it sorts in memory at once.
 _SPREAD_BITS = 8
 _PAIR = np.dtype([("key", "<u8"), ("at", "<u4")])
+# The rebuild's scratch directory, beside the bands' database.
+_SCRATCH = "bands-rebuild-"
 
 
 def _key(key: int | str) -> bytes:
@@ -347,7 +349,11 @@ async def rebuild(index: DedupIndex, bands: LocalBands, *, step: int = 200
     started = time.perf_counter()
     bands.clear()
     parent = bands.path.parent if bands.path is not None else None
-    with tempfile.TemporaryDirectory(prefix="bands-rebuild-", dir=parent) as scratch:
+    if parent is not None:
+        # What a rebuild cut short by a kill left (12 bytes a band key).
+        for stale in parent.glob(f"{_SCRATCH}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=parent) as scratch:
         spread = _Spread(Path(scratch))
         for handle, keys in index.band_entries():
             spread.add(handle, keys)

@@ -251,10 +251,13 @@ async def test_the_sorted_rebuild_leaves_the_bands_the_decisions_left(
     assert any(16 < len(v) < 3 * 16 for v in values)  # shared
     bands = LocalBands(tmp_path / "bands.db" if on_disk else None)
     bands.set_many({1: "x" * 16})  # left by an earlier owner: gone after
+    (tmp_path / "bands-rebuild-killed").mkdir()  # a rebuild cut short by a kill
+    (tmp_path / "bands-rebuild-killed" / "part-007").write_bytes(b"x" * 12)
     done, _ = await rebuild(over(tables, bands), bands)
     assert done >= len(tables["sketches"]) > 200  # a revision's sketch comes twice
     assert dict(bands.items()) == kept
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith("bands-rebuild-")]
+    left = [p for p in tmp_path.iterdir() if p.name.startswith("bands-rebuild-")]
+    assert left == ([] if on_disk else [tmp_path / "bands-rebuild-killed"])
     bands.close()
 
 
