@@ -155,6 +155,10 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
                     bases[tp] = offset
                 else:
                     bases.pop(tp, None)
+            # One line a rebalance, for the post-mortem of a stream that stalls.
+            log.info("stream partitions sought to their commits: %s", ", ".join(
+                f"{tp.topic}[{tp.partition}]={offset}" for tp, offset in sorted(committed.items())
+                if acking(tp.topic)))
             return committed
 
         async def on_partitions_revoked(self, revoked: set[TP]) -> None:
