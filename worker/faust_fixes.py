@@ -134,15 +134,21 @@ def refuse_unprocessed_acks(app: faust.App, gapless: Iterable[str] = ()) -> None
                 dropped = self.positions.dropped_before_seek(tp)
                 if offset is not None and offset > 0:
                     self.positions.sought(tp, offset)
+                elif acking(tp.topic):
+                    # No commit yet (or one at 0): aiokafka does not seek such a
+                    # partition and leaves it where it stands, past what was fetched
+                    # and dropped while it awaited this seek, or past what was
+                    # fetched and not handed on before a second seek to the commits
+                    # in the same assignment (Faust seeks again when a fetch ends with
+                    # flow stopped). Taking the next record there for the start lost
+                    # one input of a partition with no commit in a takeover, and
+                    # stalled the partition behind it. Nothing is committed, so it
+                    # is read from the start, as the reset policy ("earliest") says
+                    # (a start that retention deleted is a jump, accepted after the
+                    # retries).
+                    await self.seek(tp, 0)
                 else:
-                    # aiokafka seeks only to offsets > 0; otherwise the position
-                    # stays where its reset policy put it, past any record
-                    # dropped while the partition awaited this seek.
-                    start = 0 if offset == 0 else dropped
-                    if start is not None and acking(tp.topic):
-                        await self.seek(tp, start)
-                    else:
-                        self.positions.sought(tp, None)
+                    self.positions.sought(tp, None)
                 if dropped is not None and acking(tp.topic):
                     # A record may have been fetched from the new position and
                     # dropped (the partition still awaiting) between the seek in

@@ -224,8 +224,8 @@ async def test_records_fetched_before_the_seek_to_the_commit_are_read_once() -> 
     """The start without local state we logged: recovery restores tables with the
     fetcher running, and Faust resumes the stream partitions before seeking them
     to their committed offsets. What was fetched meanwhile is dropped, and read
-    from the commit; a partition with no commit starts again at the lowest
-    record dropped (aiokafka does not seek it), one committed at 0 at 0."""
+    from the commit; a partition with no commit, or one at 0, from 0 (aiokafka
+    does not seek it)."""
     nw = create_app(Settings(app_id="assigned"), prometheus=False)
     consumer = nw.app.consumer
     topic = nw.settings.topic_raw
@@ -268,8 +268,15 @@ async def test_records_fetched_before_the_seek_to_the_commit_are_read_once() -> 
 async def test_a_batch_fetched_as_flow_stops_is_read_again_without_a_commit() -> None:
     """Flow stops (a rebalance begins) between the fetch and the hand-on: Faust
     hands on nothing and seeks to the committed offsets, which does not move a
-    partition that has none. Its records are read again from the first."""
+    partition that has none: ours sends it back to the start, from where its
+    records are read again."""
     consumer, tp, refetched = reading_consumer("no-commit", "raw")
+    sought: list[tuple[TP, int]] = []
+
+    async def _seek(partition: TP, offset: int) -> None:
+        sought.append((partition, offset))
+
+    consumer._seek = _seek
 
     async def _getmany(active_partitions: Any, timeout: float) -> dict[TP, list[Any]]:
         consumer.flow_active = False  # a rebalance starts as the fetch returns
@@ -288,7 +295,44 @@ async def test_a_batch_fetched_as_flow_stops_is_read_again_without_a_commit() ->
     finally:
         base.seek_to_committed = original
     assert delivered == []
-    assert refetched == [(tp, 3)]
+    assert sought == [(tp, 0)]
+    assert refetched == [(tp, None)]  # the next offset wanted: 0
+
+
+async def test_a_second_seek_to_no_commit_does_not_skip_what_was_not_handed_on() -> None:
+    """The takeover that stalled: a partition with no commit delivers 0 and 1
+    after the seek to the commits; records 2.. are fetched and not handed on
+    when Faust seeks to the commits again (a fetch that ends with flow
+    stopped). aiokafka stands past them. The next record fetched there (3) must
+    not be taken for the start: 2 is read again (and 0 and 1 repeated)."""
+    consumer, tp, refetched = reading_consumer("second-seek", "raw")
+    seeks: list[tuple[TP, int]] = []
+
+    async def _seek(partition: TP, offset: int) -> None:
+        seeks.append((partition, offset))
+
+    async def base_seek_to_committed(self: Any) -> dict[TP, int | None]:
+        return {tp: None}
+
+    consumer._seek = _seek
+    base = type(consumer).__mro__[1]
+    original = base.seek_to_committed
+    base.seek_to_committed = base_seek_to_committed
+    try:
+        consumer.positions.assigned([tp])
+        await consumer.seek_to_committed()
+        fetching(consumer, [{tp: [record(tp, 0), record(tp, 1)]}])
+        assert [m.offset async for _, m in consumer.getmany(1.0)] == [0, 1]
+        await consumer.seek_to_committed()  # again, with 2.. fetched, not handed on
+        fetching(consumer, [{tp: [record(tp, o) for o in (3, 4)]},
+                            {tp: [record(tp, o) for o in range(0, 5)]}])
+        first = [m.offset async for _, m in consumer.getmany(1.0)]
+        then = [m.offset async for _, m in consumer.getmany(1.0)]
+    finally:
+        base.seek_to_committed = original
+    assert seeks == [(tp, 0), (tp, 0)]
+    assert first == [] and refetched == [(tp, None)]  # 3 is a jump: read again from 0
+    assert then == [0, 1, 2, 3, 4]
 
 
 async def test_seeks_run_on_the_consumer_thread(tmp_path: Any) -> None:
