@@ -547,7 +547,8 @@ def main(argv: list[str] | None = None) -> int:
             fo = run_failover(bootstrap, args)
             results["failover"] = asdict(fo)
             print_failover(fo)
-            code |= 1 if fo.error else 0
+            # An input without an output is a loss: the run fails (a loop can count it).
+            code |= 1 if fo.error or fo.answered < fo.inputs else 0
         code |= 1 if any(r.error for r in runs) else 0
     print(f"\nload at end {load()}")
     if args.json:
