@@ -47,25 +47,24 @@ from rocksdict import (
     WriteOptions,
 )
 
-from worker.pipeline.dedup import DedupIndex
+# Band keys are 48-bit ints stored as their 6 big-endian bytes, the bytes the
+# index packs into sketches; bands concatenate handles of HANDLE_CHARS each.
+from worker.pipeline.dedup import BAND_KEY_BYTES, HANDLE_CHARS, DedupIndex
 
-# Band keys are 48-bit ints (worker.pipeline.minhash.band_keys).
-_KEY_BYTES = 6
 # Where the stamp goes: no band key is this long.
 _STAMP = b"newswire: tables version"
-# Characters of an article handle (``DedupIndex``: bands concatenate them).
-_HANDLE = 16
 # The rebuild's scratch files, by the band key's top bits: at a million articles
 # held, ~125,000 pairs (1.5 MB) each, the most it sorts in memory at once.
 _SPREAD_BITS = 8
 _PAIR = np.dtype([("key", "<u8"), ("at", "<u4")])
+_NAME = np.dtype(f"S{HANDLE_CHARS}")  # an article handle, ASCII
 # The rebuild's scratch directory, beside the bands' database.
 _SCRATCH = "bands-rebuild-"
 
 
 def _key(key: int | str) -> bytes:
     # State from before int band keys names them as 12 hex digits: the same bytes.
-    return (key if isinstance(key, int) else int(key, 16)).to_bytes(_KEY_BYTES, "big")
+    return (key if isinstance(key, int) else int(key, 16)).to_bytes(BAND_KEY_BYTES, "big")
 
 
 class LocalBands(MutableMapping[Any, str]):
@@ -258,7 +257,7 @@ class LocalBands(MutableMapping[Any, str]):
     def __iter__(self) -> Iterator[int]:
         # keys(): iterating an Rdict itself does not give its keys.
         for raw in self._store().keys():  # noqa: SIM118
-            if len(raw) == _KEY_BYTES:  # not the stamp
+            if len(raw) == BAND_KEY_BYTES:  # not the stamp
                 yield int.from_bytes(raw, "big")
 
     def __len__(self) -> int:
@@ -280,7 +279,7 @@ class _Spread:
         self._handles: list[Any] = []  # arrays of the added handles, 16 bytes each
 
     def add(self, handle: str, keys: list[int]) -> None:
-        if len(handle) != _HANDLE:
+        if len(handle) != HANDLE_CHARS:
             raise ValueError(f"an article handle of {len(handle)} characters: {handle!r}")
         self._names.append(handle)
         self._keys.extend(keys)
@@ -291,12 +290,12 @@ class _Spread:
 
     def _flush(self) -> None:
         if self._names:
-            self._handles.append(np.array(self._names, dtype=f"S{_HANDLE}"))
+            self._handles.append(np.array(self._names, dtype=_NAME))
         pairs = np.empty(len(self._keys), _PAIR)
         pairs["key"] = self._keys
         pairs["at"] = self._at
         self._names, self._keys, self._at = [], [], []
-        part = pairs["key"] >> (8 * _KEY_BYTES - _SPREAD_BITS)
+        part = pairs["key"] >> (8 * BAND_KEY_BYTES - _SPREAD_BITS)
         if len(part) and int(part.max()) >> _SPREAD_BITS:
             raise ValueError("a band key wider than 48 bits")
         order = np.argsort(part, kind="stable")  # stable: decision order within a part
@@ -313,7 +312,7 @@ class _Spread:
         keys throughout; ``value`` folds the handles of a band shared by several
         articles, in their order."""
         self._flush()
-        handles = np.concatenate(self._handles) if self._handles else np.empty(0, "S16")
+        handles = np.concatenate(self._handles) if self._handles else np.empty(0, _NAME)
         for n in range(1 << _SPREAD_BITS):
             path = self.directory / f"part-{n:03d}"
             if not path.exists():
@@ -325,7 +324,7 @@ class _Spread:
             first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
             # Keys as the database spells them: 6 bytes, big-endian.
             raw = np.ascontiguousarray(
-                keys[first].astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - _KEY_BYTES :]
+                keys[first].astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - BAND_KEY_BYTES :]
             ).tobytes()
             ends = np.r_[first[1:], len(keys)]
             for lo in range(0, len(first), run):
@@ -334,9 +333,9 @@ class _Spread:
                 for j in np.flatnonzero(ends[lo : lo + run] - starts > 1).tolist():
                     shared = handles[at[starts[j] : ends[lo + j]]].tolist()
                     values[j] = value(name.decode("ascii") for name in shared).encode("ascii")
-                yield ([raw[i : i + _KEY_BYTES]
-                        for i in range(lo * _KEY_BYTES, (lo + len(starts)) * _KEY_BYTES,
-                                       _KEY_BYTES)],
+                yield ([raw[i : i + BAND_KEY_BYTES]
+                        for i in range(lo * BAND_KEY_BYTES, (lo + len(starts)) * BAND_KEY_BYTES,
+                                       BAND_KEY_BYTES)],
                        values)
 
 

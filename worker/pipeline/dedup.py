@@ -176,9 +176,9 @@ MAX_CANDIDATES = 32
 
 # Articles are named in band lists and sketch keys by the first 16 hex digits of
 # their id: a 2**-64 chance of two articles in a window sharing one.
-_HANDLE = 16
+HANDLE_CHARS = 16
 # Bytes of a packed band key: its 48 bits (``worker.pipeline.minhash.BAND_KEY_HEX``).
-_KEY_BYTES = 6
+BAND_KEY_BYTES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,7 +438,7 @@ class DedupIndex:
                 mine = token is not None and wrote == token
                 first_with_body = of if live(bucket) and not mine else None
         near_evidence = first_with_body is None and self._near_evidence(prints)
-        handle = article.article_id[:_HANDLE]
+        handle = article.article_id[:HANDLE_CHARS]
         # Each band's article list, read once for both the lookup and the insert;
         # None when no band is known (the usual case). Over a dict the read also
         # claims the new bands for this article (``claimed``: released below if it
@@ -566,14 +566,14 @@ class DedupIndex:
         own_id: str,
     ) -> tuple[str, float] | None:
         hits = [handles for handles in listed if handles]
-        if len("".join(hits)) == _HANDLE * len(hits):
+        if len("".join(hits)) == HANDLE_CHARS * len(hits):
             # Every band found names one article (the usual case): counted in C.
             shared = Counter(hits)
         else:
             shared = Counter()
             for handles in hits:
-                for start in range(0, len(handles), _HANDLE):
-                    shared[handles[start : start + _HANDLE]] += 1
+                for start in range(0, len(handles), HANDLE_CHARS):
+                    shared[handles[start : start + HANDLE_CHARS]] += 1
         if not shared:
             return None
         # Most shared bands first (the likeliest matches); a stable sort keeps
@@ -635,7 +635,7 @@ class DedupIndex:
     ) -> dict[Any, str]:
         """The bands that change when ``handle`` joins ``keys`` (whose article
         lists are ``listed``; ``claimed``: those a dict read already took)."""
-        limit = self.options.max_band_fanout * _HANDLE
+        limit = self.options.max_band_fanout * HANDLE_CHARS
         fresh: dict[Any, str] = {}
         flags = claimed if claimed is not None else (False,) * len(listed)
         for key, handles, new in zip(keys, listed, flags, strict=True):
@@ -699,7 +699,7 @@ class DedupIndex:
     def band_value(self, handles: Iterable[str]) -> str:
         """A band's value once ``handles`` have joined it, in this order, from
         empty: what ``_appended`` leaves, one article at a time."""
-        limit = self.options.max_band_fanout * _HANDLE
+        limit = self.options.max_band_fanout * HANDLE_CHARS
         value = ""
         for handle in handles:
             if not value:
@@ -782,7 +782,7 @@ _INT_KEYS = "#"
 def _pack(keys: list[int]) -> str:
     """Band keys as "#" and base64 of their 6-byte big-endian values (the bytes
     the 12-hex-digit strings of older state spell)."""
-    raw = b"".join([key.to_bytes(_KEY_BYTES, "big") for key in keys])
+    raw = b"".join([key.to_bytes(BAND_KEY_BYTES, "big") for key in keys])
     return _INT_KEYS + binascii.b2a_base64(raw, newline=False).decode("ascii")
 
 
@@ -861,16 +861,16 @@ def _stamp(value: Any, field: int) -> Any:
 def _without(handles: str, handle: str) -> str:
     """A band's concatenated handles less ``handle``."""
     return "".join(
-        handles[i : i + _HANDLE]
-        for i in range(0, len(handles), _HANDLE)
-        if handles[i : i + _HANDLE] != handle
+        handles[i : i + HANDLE_CHARS]
+        for i in range(0, len(handles), HANDLE_CHARS)
+        if handles[i : i + HANDLE_CHARS] != handle
     )
 
 
 def _holds(handles: str, handle: str) -> bool:
     """Whether a band's concatenated handles include ``handle`` at a handle boundary."""
     at = handles.find(handle)
-    while at != -1 and at % _HANDLE:
+    while at != -1 and at % HANDLE_CHARS:
         at = handles.find(handle, at + 1)
     return at != -1
 
