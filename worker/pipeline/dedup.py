@@ -698,14 +698,11 @@ class DedupIndex:
 
     def band_value(self, handles: Iterable[str]) -> str:
         """A band's value once ``handles`` have joined it, in this order, from
-        empty: what ``_appended`` leaves, one article at a time."""
-        limit = self.options.max_band_fanout * HANDLE_CHARS
+        empty: ``_appended``, the decisions' own rule, one article at a time
+        (only bands shared by several articles come here)."""
         value = ""
         for handle in handles:
-            if not value:
-                value = handle
-            elif not _holds(value, handle):
-                value = (value + handle)[-limit:]
+            value = self._appended(handle, (0,), (value,)).get(0, value)
         return value
 
     # -- expiry --------------------------------------------------------------------------
